@@ -63,7 +63,7 @@ func TestUniformity(t *testing.T) {
 	for i := 0; i < n; i++ {
 		sum += s.Float64()
 	}
-	se := math.Sqrt(1.0/12/n)
+	se := math.Sqrt(1.0 / 12 / n)
 	if d := math.Abs(sum/n - 0.5); d > 5*se {
 		t.Fatalf("mean of uniforms off by %g (> 5 se = %g)", d, 5*se)
 	}
