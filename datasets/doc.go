@@ -1,0 +1,19 @@
+// Package datasets loads the training data sets (MNIST, CIFAR-10) compactly as
+// bytes and turns them into normalised float32 batches with seeded, resumable shuffling.
+//
+// A Dataset keeps its images as uint8 (one byte per pixel and channel, samples
+// laid out C×H×W) and its labels as uint8, so that the memory a training run
+// reports is not dominated by the data; the per-channel normalisation
+// (x/255 − mean)/std is applied only when a batch is produced, into a buffer
+// the caller owns.
+//
+// Data directories are found in this order: an explicit directory (the
+// --data flag), an environment variable (SPAD_MNIST_DIR, SPAD_CIFAR10_DIR),
+// copies already on the machine (the GoMNIST module in the Go module cache for
+// MNIST, shared/data/cifar-10-batches-bin in a parent directory for CIFAR-10),
+// the user cache directory, and, as a last resort, a download into that cache.
+//
+// All randomness (shuffling, bootstrap resampling) comes from the
+// counter-based generator of package nn/rng, so a run replays exactly and a
+// batch iterator restored from a checkpoint yields the same batches.
+package datasets

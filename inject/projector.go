@@ -1,0 +1,371 @@
+package inject
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/spadlab/spad/nn/kernels"
+	"github.com/spadlab/spad/nn/rng"
+)
+
+// Kind is a family of random injection matrices P with E[P·Pᵀ] = I.
+type Kind int
+
+const (
+	// Project is a dense Rademacher projection with entries ±1/√K.
+	Project Kind = iota
+	// SameSample keeps the same uniform K-subset of the F features in every
+	// row, scaled by F/K.
+	SameSample
+	// DiffSample keeps an independent uniform K-subset of the F features in
+	// every row, scaled by F/K.
+	DiffSample
+)
+
+var kindNames = [...]string{Project: "project", SameSample: "same-sample", DiffSample: "diff-sample"}
+
+// String returns the name ParseKind accepts.
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// ParseKind parses "project", "same-sample" or "diff-sample".
+func ParseKind(s string) (Kind, error) {
+	for i, n := range kindNames {
+		if s == n {
+			return Kind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("inject: unknown projection kind %q (valid: %s)", s, strings.Join(kindNames[:], ", "))
+}
+
+// maxFeatures is the largest F supported: sampled indices are kept in float32
+// scratch, which represents every integer up to 2^24 exactly.
+const maxFeatures = 1 << 24
+
+// KeepToK returns K = ⌈keep·F⌉ clamped to [1, F]. A relative tolerance of
+// 1e-9 absorbs rounding, so that keep = 0.1 and F = 300 give K = 30.
+func KeepToK(keep float64, f int) int {
+	k := int(math.Ceil(keep*float64(f)*(1-1e-9) - 1e-12))
+	if k < 1 {
+		k = 1
+	}
+	if k > f {
+		k = f
+	}
+	return k
+}
+
+// Projector compresses rows of F features to K values and rebuilds unbiased
+// estimates of them. It holds no random state: every method takes the
+// rng.Key of its matrix, so forward and backward regenerate the same P from
+// the same key. All methods are allocation-free and need a caller-provided
+// scratch buffer of at least ScratchSize floats.
+//
+// Matrices are row-major float32: x and x̂ are rows×F, c is rows×K, δ is
+// rows×out and dW is out×F. rowOffset is the global index of the first row
+// (it matters only for DiffSample, whose draw is per global row).
+type Projector struct {
+	Kind Kind
+	F, K int
+}
+
+// NewProjector returns the Projector of kind for F features keeping
+// K = KeepToK(keep, F) of them.
+func NewProjector(kind Kind, f int, keep float64) Projector {
+	return Projector{Kind: kind, F: f, K: KeepToK(keep, f)}
+}
+
+// check panics with a clear message if p is malformed.
+func (p Projector) check() {
+	if p.F < 1 || p.F > maxFeatures || p.K < 1 || p.K > p.F {
+		panic(fmt.Sprintf("inject: invalid projector F=%d K=%d (need 1 ≤ K ≤ F ≤ 2^24)", p.F, p.K))
+	}
+	if p.Kind < Project || p.Kind > DiffSample {
+		panic(fmt.Sprintf("inject: invalid projector kind %d", int(p.Kind)))
+	}
+}
+
+// need panics if a buffer is shorter than n.
+func need(name string, buf []float32, n int) {
+	if len(buf) < n {
+		panic(fmt.Sprintf("inject: %s has %d floats, need %d", name, len(buf), n))
+	}
+}
+
+// ScratchSize returns the number of float32 scratch values the methods need
+// for up to rows rows and out outputs. Pass out = 0 if WeightGrad will not be
+// called (Conv2D layers only compress and reconstruct); the requirement is then
+// independent of rows.
+func (p Projector) ScratchSize(rows, out int) int {
+	p.check()
+	switch p.Kind {
+	case Project:
+		return p.F*p.K + out*p.K
+	case SameSample:
+		return p.K + tableSize(p.K) + out*p.K
+	default:
+		n := p.K
+		if out > 0 {
+			n = rows * p.K
+		}
+		return n + tableSize(p.K)
+	}
+}
+
+// sampleScale returns F/K, the reconstruction scale of the sampling kinds.
+func (p Projector) sampleScale() float32 { return float32(p.F) / float32(p.K) }
+
+// genRademacher fills P (F×K row-major) with ±1/√K drawn from key.
+func (p Projector) genRademacher(key rng.Key, P []float32) {
+	var src rng.Source
+	src.Reset(key)
+	n := p.F * p.K
+	P = P[:n]
+	mag := math.Float32bits(float32(1 / math.Sqrt(float64(p.K))))
+	for i := 0; i < n; i += 32 {
+		w := src.Uint32()
+		blk := P[i:min(i+32, n)]
+		for b := range blk {
+			blk[b] = math.Float32frombits(mag | (w>>uint(b)&1)<<31)
+		}
+	}
+}
+
+// sameIndices draws the shared K-subset of key into idx[:K] using table.
+func (p Projector) sameIndices(key rng.Key, idx, table []float32) {
+	var src rng.Source
+	src.Reset(key)
+	sampleK(&src, p.F, p.K, idx, table)
+}
+
+// rowSource positions src at the private sub-sequence of global row g of key:
+// blocks g·2^32 onwards of the key's sequence, far more than one row uses.
+func rowSource(src *rng.Source, base uint64, g int) {
+	src.SetState(base, uint64(g)<<32, 0)
+}
+
+// baseKey returns the Philox key of k (the first word of its State).
+func baseKey(k rng.Key) uint64 {
+	var src rng.Source
+	src.Reset(k)
+	b, _, _ := src.State()
+	return b
+}
+
+// Compress writes c = x·P (rows×K) for the matrix of key. x is rows×F.
+func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []float32, scratch []float32) {
+	p.check()
+	F, K := p.F, p.K
+	need("x", x, rows*F)
+	need("c", c, rows*K)
+	if rows == 0 {
+		return
+	}
+	switch p.Kind {
+	case Project:
+		need("scratch", scratch, F*K)
+		P := scratch[:F*K]
+		p.genRademacher(key, P)
+		kernels.Sgemm(false, false, rows, K, F, 1, x, F, P, K, 0, c, K)
+	case SameSample:
+		need("scratch", scratch, K+tableSize(K))
+		idx := scratch[:K]
+		p.sameIndices(key, idx, scratch[K:K+tableSize(K)])
+		for r := 0; r < rows; r++ {
+			xr := x[r*F : (r+1)*F]
+			cr := c[r*K : (r+1)*K]
+			for i, f := range idx {
+				cr[i] = xr[int(f)]
+			}
+		}
+	case DiffSample:
+		need("scratch", scratch, K+tableSize(K))
+		idx := scratch[:K]
+		table := scratch[K : K+tableSize(K)]
+		base := baseKey(key)
+		var src rng.Source
+		for r := 0; r < rows; r++ {
+			rowSource(&src, base, rowOffset+r)
+			sampleK(&src, F, K, idx, table)
+			xr := x[r*F : (r+1)*F]
+			cr := c[r*K : (r+1)*K]
+			for i, f := range idx {
+				cr[i] = xr[int(f)]
+			}
+		}
+	}
+}
+
+// Reconstruct writes x̂ = c·Pᵀ (rows×F) for the matrix of key, the unbiased
+// estimate of the x that Compress saw under the same key and rowOffset.
+func (p Projector) Reconstruct(key rng.Key, c []float32, rows, rowOffset int, xhat []float32, scratch []float32) {
+	p.check()
+	F, K := p.F, p.K
+	need("c", c, rows*K)
+	need("xhat", xhat, rows*F)
+	if rows == 0 {
+		return
+	}
+	switch p.Kind {
+	case Project:
+		need("scratch", scratch, F*K)
+		P := scratch[:F*K]
+		p.genRademacher(key, P)
+		kernels.Sgemm(false, true, rows, F, K, 1, c, K, P, K, 0, xhat, F)
+	case SameSample:
+		need("scratch", scratch, K+tableSize(K))
+		idx := scratch[:K]
+		p.sameIndices(key, idx, scratch[K:K+tableSize(K)])
+		s := p.sampleScale()
+		for r := 0; r < rows; r++ {
+			xr := xhat[r*F : (r+1)*F]
+			clear(xr)
+			cr := c[r*K : (r+1)*K]
+			for i, f := range idx {
+				xr[int(f)] = s * cr[i]
+			}
+		}
+	case DiffSample:
+		need("scratch", scratch, K+tableSize(K))
+		idx := scratch[:K]
+		table := scratch[K : K+tableSize(K)]
+		base := baseKey(key)
+		s := p.sampleScale()
+		var src rng.Source
+		for r := 0; r < rows; r++ {
+			rowSource(&src, base, rowOffset+r)
+			sampleK(&src, F, K, idx, table)
+			xr := xhat[r*F : (r+1)*F]
+			clear(xr)
+			cr := c[r*K : (r+1)*K]
+			for i, f := range idx {
+				xr[int(f)] = s * cr[i]
+			}
+		}
+	}
+}
+
+// WeightGrad accumulates dW += δᵀ·x̂ (dW: out×F, δ: rows×out) where x̂ is the
+// reconstruction of c under key, computed in compressed space without
+// materialising x̂.
+func (p Projector) WeightGrad(key rng.Key, delta []float32, c []float32, rows, rowOffset, out int, dW []float32, scratch []float32) {
+	p.WeightGradScaled(1, key, delta, c, rows, rowOffset, out, dW, scratch)
+}
+
+// WeightGradScaled accumulates dW += alpha·δᵀ·x̂; alpha carries an estimator's
+// step scale (Scheduler.Scale). See WeightGrad.
+//
+// For DiffSample, a row whose δ entries for a group of four outputs are all
+// exactly zero is skipped for those outputs (ReLU makes many zeros), so
+// non-finite values of c in such rows do not propagate there.
+func (p Projector) WeightGradScaled(alpha float32, key rng.Key, delta []float32, c []float32, rows, rowOffset, out int, dW []float32, scratch []float32) {
+	p.check()
+	F, K := p.F, p.K
+	need("delta", delta, rows*out)
+	need("c", c, rows*K)
+	need("dW", dW, out*F)
+	if rows == 0 || out == 0 {
+		return
+	}
+	switch p.Kind {
+	case Project:
+		// dW += alpha·(δᵀ·c)·Pᵀ: out·K·rows + out·F·K multiply-adds instead
+		// of rows·F·K + out·F·rows.
+		need("scratch", scratch, F*K+out*K)
+		P := scratch[:F*K]
+		T := scratch[F*K : F*K+out*K]
+		p.genRademacher(key, P)
+		kernels.Sgemm(true, false, out, K, rows, alpha, delta, out, c, K, 0, T, K)
+		kernels.Sgemm(false, true, out, F, K, 1, T, K, P, K, 1, dW, F)
+	case SameSample:
+		// dW[:, idxᵢ] += alpha·(F/K)·(δᵀ·c)[:, i].
+		tl := tableSize(K)
+		need("scratch", scratch, K+tl+out*K)
+		idx := scratch[:K]
+		p.sameIndices(key, idx, scratch[K:K+tl])
+		T := scratch[K+tl : K+tl+out*K]
+		kernels.Sgemm(true, false, out, K, rows, alpha*p.sampleScale(), delta, out, c, K, 0, T, K)
+		for o := 0; o < out; o++ {
+			drow := dW[o*F : (o+1)*F]
+			trow := T[o*K : (o+1)*K]
+			for i, f := range idx {
+				drow[int(f)] += trow[i]
+			}
+		}
+	case DiffSample:
+		// dW[o, idx_r,i] += alpha·(F/K)·δ[r,o]·c[r,i], output row by output
+		// row so that a row of dW stays in cache.
+		tl := tableSize(K)
+		need("scratch", scratch, rows*K+tl)
+		idx := scratch[:rows*K]
+		table := scratch[rows*K : rows*K+tl]
+		base := baseKey(key)
+		var src rng.Source
+		for r := 0; r < rows; r++ {
+			rowSource(&src, base, rowOffset+r)
+			sampleK(&src, F, K, idx[r*K:(r+1)*K], table)
+		}
+		diffScatter(alpha*p.sampleScale(), delta, c, idx, rows, out, F, K, dW)
+	}
+}
+
+// GradNormSq returns ‖δᵀ·x̂‖², the squared Frobenius norm of the weight
+// gradient the matrix of key gives: the SPAD score of a candidate. dWScratch
+// (out×F) is overwritten; scratch is as for WeightGrad.
+func (p Projector) GradNormSq(key rng.Key, delta []float32, c []float32, rows, rowOffset, out int, dWScratch []float32, scratch []float32) float64 {
+	need("dWScratch", dWScratch, out*p.F)
+	g := dWScratch[:out*p.F]
+	clear(g)
+	p.WeightGrad(key, delta, c, rows, rowOffset, out, g, scratch)
+	return kernels.SumSquares(g)
+}
+
+// diffScatter accumulates dW[o, idx[r,i]] += s·δ[r,o]·c[r,i] over all rows r,
+// kept positions i and outputs o. Four output rows are processed together so
+// that each index and value is loaded once per four multiply-adds, and the
+// four rows of dW being updated stay in cache. Rows whose four δ entries are
+// all zero are skipped.
+func diffScatter(s float32, delta, c, idx []float32, rows, out, F, K int, dW []float32) {
+	o := 0
+	for ; o+4 <= out; o += 4 {
+		d0 := dW[o*F : o*F+F]
+		d1 := dW[(o+1)*F : (o+1)*F+F]
+		d2 := dW[(o+2)*F : (o+2)*F+F]
+		d3 := dW[(o+3)*F : (o+3)*F+F]
+		for r := 0; r < rows; r++ {
+			dr := delta[r*out+o : r*out+o+4]
+			a0, a1, a2, a3 := s*dr[0], s*dr[1], s*dr[2], s*dr[3]
+			if a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0 {
+				continue
+			}
+			cr := c[r*K : r*K+K]
+			ir := idx[r*K : r*K+K]
+			for i, v := range cr {
+				f := int(ir[i])
+				d0[f] += a0 * v
+				d1[f] += a1 * v
+				d2[f] += a2 * v
+				d3[f] += a3 * v
+			}
+		}
+	}
+	for ; o < out; o++ {
+		drow := dW[o*F : o*F+F]
+		for r := 0; r < rows; r++ {
+			a := s * delta[r*out+o]
+			if a == 0 {
+				continue
+			}
+			cr := c[r*K : r*K+K]
+			ir := idx[r*K : r*K+K]
+			for i, v := range cr {
+				drow[int(ir[i])] += a * v
+			}
+		}
+	}
+}

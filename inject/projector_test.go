@@ -1,0 +1,372 @@
+package inject
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/spadlab/spad/nn/rng"
+)
+
+var allKinds = []Kind{Project, SameSample, DiffSample}
+
+// Small problem of the unbiasedness tests.
+const (
+	tRows = 8
+	tF    = 20
+	tOut  = 3
+)
+
+func smallProblem() (x, delta []float32) {
+	return randn(rng.Key{Seed: 1, Stream: 1}, tRows*tF), randn(rng.Key{Seed: 1, Stream: 2}, tRows*tOut)
+}
+
+func TestKindParse(t *testing.T) {
+	for _, k := range allKinds {
+		got, err := ParseKind(k.String())
+		if err != nil || got != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
+		}
+	}
+	_, err := ParseKind("gaussian")
+	want := `inject: unknown projection kind "gaussian" (valid: project, same-sample, diff-sample)`
+	if err == nil || err.Error() != want {
+		t.Errorf("ParseKind(gaussian) error = %v, want %q", err, want)
+	}
+}
+
+func TestKeepToK(t *testing.T) {
+	for _, c := range []struct {
+		keep float64
+		f, k int
+	}{{0.1, 784, 79}, {0.1, 300, 30}, {0.1, 1024, 103}, {1, 784, 784}, {0.25, 20, 5}, {1e-9, 50, 1}, {0.5, 1, 1}, {0.3, 10, 3}} {
+		if got := KeepToK(c.keep, c.f); got != c.k {
+			t.Errorf("KeepToK(%v, %d) = %d, want %d", c.keep, c.f, got, c.k)
+		}
+	}
+}
+
+// sampleK returns distinct in-range indices, and every k-subset of [0,7) is
+// equally likely: chi-square over the 35 subsets of size 3 with 70,000 draws
+// (34 degrees of freedom; the threshold 80 is exceeded with probability
+// below 1e-5).
+func TestSampleKUniformSubsets(t *testing.T) {
+	table := make([]float32, tableSize(64))
+	idx := make([]float32, 64)
+	var src rng.Source
+	for _, c := range [][2]int{{1, 1}, {5, 1}, {5, 5}, {10, 9}, {100, 64}, {1 << 20, 50}} {
+		src.Reset(rng.Key{Seed: uint64(c[0]), Draw: uint64(c[1])})
+		for rep := 0; rep < 20; rep++ {
+			sampleK(&src, c[0], c[1], idx, table)
+			seen := map[int]bool{}
+			for _, f := range idx[:c[1]] {
+				v := int(f)
+				if float32(v) != f || v < 0 || v >= c[0] || seen[v] {
+					t.Fatalf("n=%d k=%d: bad or repeated index %v in %v", c[0], c[1], f, idx[:c[1]])
+				}
+				seen[v] = true
+			}
+		}
+	}
+	counts := map[int]int{}
+	src.Reset(rng.Key{Seed: 5})
+	const draws = 70000
+	for i := 0; i < draws; i++ {
+		sampleK(&src, 7, 3, idx, table)
+		mask := 0
+		for _, f := range idx[:3] {
+			mask |= 1 << int(f)
+		}
+		counts[mask]++
+	}
+	if len(counts) != 35 {
+		t.Fatalf("saw %d distinct subsets, want 35", len(counts))
+	}
+	exp := float64(draws) / 35
+	var chi2 float64
+	for _, c := range counts {
+		chi2 += (float64(c) - exp) * (float64(c) - exp) / exp
+	}
+	if chi2 > 80 {
+		t.Errorf("chi-square over subsets = %.1f > 80", chi2)
+	}
+}
+
+func TestRademacherEntries(t *testing.T) {
+	p := Projector{Kind: Project, F: 37, K: 9}
+	P := make([]float32, p.F*p.K)
+	p.genRademacher(rng.Key{Seed: 3}, P)
+	v := float32(1 / math.Sqrt(9))
+	var sum float64
+	for _, e := range P {
+		if e != v && e != -v {
+			t.Fatalf("entry %v, want ±%v", e, v)
+		}
+		sum += float64(e) / float64(v)
+	}
+	// Mean of 333 signs: 5σ = 5·√333 ≈ 91.
+	if math.Abs(sum) > 5*math.Sqrt(float64(len(P))) {
+		t.Errorf("sum of signs %v too far from 0", sum)
+	}
+}
+
+// estimate returns δᵀ·x̂ for one key via Compress + WeightGrad.
+func estimate(p Projector, key rng.Key, x, delta []float32, c, dW, scratch []float32) []float32 {
+	p.Compress(key, x, tRows, 0, c, scratch)
+	clear(dW)
+	p.WeightGrad(key, delta, c, tRows, 0, tOut, dW, scratch)
+	return dW
+}
+
+// TestUnbiased: for fixed x and δ, the mean of n independent estimates of
+// δᵀ·x̂ (fresh keys) is within zBound standard errors of δᵀ·x at n = 2,000 and
+// n = 20,000, for every kind and for keep = 0.25 and keep = 1 (K = F, where
+// Project is unbiased but not exact).
+func TestUnbiased(t *testing.T) {
+	x, delta := smallProblem()
+	exact := exactGrad(delta, x, tRows, tOut, tF)
+	for _, kind := range allKinds {
+		for _, keep := range []float64{0.25, 1} {
+			p := NewProjector(kind, tF, keep)
+			c := make([]float32, tRows*p.K)
+			dW := make([]float32, tOut*tF)
+			scratch := make([]float32, p.ScratchSize(tRows, tOut))
+			for si, n := range []int{2000, 20000} {
+				mc := newMeanCheck(len(exact))
+				for i := 0; i < n; i++ {
+					key := rng.Key{Seed: 10 + uint64(si), Stream: uint64(kind), Draw: uint64(i)}
+					mc.add(estimate(p, key, x, delta, c, dW, scratch))
+				}
+				bad, worst := mc.check(exact)
+				if bad > 0 {
+					t.Errorf("%v keep=%v n=%d: %d entries beyond %d s.e. (worst z %.2f)", kind, keep, n, bad, zBound, worst)
+				}
+				t.Logf("%v keep=%v n=%d: worst z %.2f, rel. error of mean %.4f", kind, keep, n, worst, relErr(mc.mean(), exact))
+			}
+		}
+	}
+}
+
+// TestBiasedVariantsDetected: the same check rejects deliberately wrong
+// estimators, so TestUnbiased can fail.
+func TestBiasedVariantsDetected(t *testing.T) {
+	x, delta := smallProblem()
+	exact := exactGrad(delta, x, tRows, tOut, tF)
+	const n = 2000
+	cases := []struct {
+		name string
+		kind Kind
+		est  func(p Projector, i int, c, xhat, scratch []float32) []float64
+	}{
+		{"same-sample without F/K scale", SameSample, func(p Projector, i int, c, xhat, scratch []float32) []float64 {
+			key := rng.Key{Seed: 20, Draw: uint64(i)}
+			p.Compress(key, x, tRows, 0, c, scratch)
+			p.Reconstruct(key, c, tRows, 0, xhat, scratch)
+			g := matTN(delta, xhat, tRows, tOut, tF)
+			for j := range g {
+				g[j] *= float64(p.K) / float64(p.F)
+			}
+			return g
+		}},
+		{"project reconstructed with another key", Project, func(p Projector, i int, c, xhat, scratch []float32) []float64 {
+			p.Compress(rng.Key{Seed: 21, Draw: uint64(i)}, x, tRows, 0, c, scratch)
+			p.Reconstruct(rng.Key{Seed: 22, Draw: uint64(i)}, c, tRows, 0, xhat, scratch)
+			return matTN(delta, xhat, tRows, tOut, tF)
+		}},
+		{"diff-sample reconstructed with a shifted rowOffset", DiffSample, func(p Projector, i int, c, xhat, scratch []float32) []float64 {
+			key := rng.Key{Seed: 23, Draw: uint64(i)}
+			p.Compress(key, x, tRows, 0, c, scratch)
+			p.Reconstruct(key, c, tRows, 1, xhat, scratch)
+			return matTN(delta, xhat, tRows, tOut, tF)
+		}},
+	}
+	for _, cs := range cases {
+		p := NewProjector(cs.kind, tF, 0.25)
+		c := make([]float32, tRows*p.K)
+		xhat := make([]float32, tRows*tF)
+		scratch := make([]float32, p.ScratchSize(tRows, tOut))
+		mc := newMeanCheck(len(exact))
+		for i := 0; i < n; i++ {
+			mc.add64(cs.est(p, i, c, xhat, scratch))
+		}
+		bad, worst := mc.check(exact)
+		if bad == 0 {
+			t.Errorf("%s: not detected (worst z %.2f)", cs.name, worst)
+		}
+		t.Logf("%s: %d/%d entries flagged, worst z %.1f, rel. error %.2f", cs.name, bad, len(exact), worst, relErr(mc.mean(), exact))
+	}
+}
+
+// TestKeepOneExact: with K = F the sampling kinds rebuild x exactly, while
+// Project does not (P·Pᵀ ≠ I for a single draw; it is only unbiased).
+func TestKeepOneExact(t *testing.T) {
+	x, _ := smallProblem()
+	for _, kind := range allKinds {
+		p := NewProjector(kind, tF, 1)
+		if p.K != tF {
+			t.Fatalf("K = %d, want %d", p.K, tF)
+		}
+		c := make([]float32, tRows*p.K)
+		xhat := make([]float32, tRows*tF)
+		scratch := make([]float32, p.ScratchSize(tRows, 0))
+		key := rng.Key{Seed: 4}
+		p.Compress(key, x, tRows, 0, c, scratch)
+		p.Reconstruct(key, c, tRows, 0, xhat, scratch)
+		var maxd float64
+		for i := range x {
+			maxd = math.Max(maxd, math.Abs(float64(x[i]-xhat[i])))
+		}
+		if kind == Project {
+			if maxd < 1e-3 {
+				t.Errorf("project with K = F reconstructed x exactly (max diff %g); expected only unbiasedness", maxd)
+			}
+		} else if maxd != 0 {
+			t.Errorf("%v with K = F: max |x̂−x| = %g, want 0", kind, maxd)
+		}
+	}
+}
+
+// TestWeightGradMatchesReconstruct: WeightGrad (compressed space) equals
+// δᵀ·Reconstruct(...) to float tolerance, also on Dense-like shapes and with
+// a non-zero rowOffset, and it accumulates into dW.
+func TestWeightGradMatchesReconstruct(t *testing.T) {
+	for _, kind := range allKinds {
+		for _, sh := range [][4]int{{tRows, tF, tOut, 5}, {13, 97, 7, 10}, {1, 5, 1, 1}, {6, 64, 4, 64}} {
+			rows, f, out, k := sh[0], sh[1], sh[2], sh[3]
+			p := Projector{Kind: kind, F: f, K: k}
+			x := randn(rng.Key{Seed: 7, Stream: 1}, rows*f)
+			delta := randn(rng.Key{Seed: 7, Stream: 2}, rows*out)
+			c := make([]float32, rows*k)
+			xhat := make([]float32, rows*f)
+			scratch := make([]float32, p.ScratchSize(rows, out))
+			key := rng.Key{Seed: 8, Draw: uint64(kind)}
+			const off = 37
+			p.Compress(key, x, rows, off, c, scratch)
+			p.Reconstruct(key, c, rows, off, xhat, scratch)
+			want := matTN(delta, xhat, rows, out, f)
+			dW := make([]float32, out*f)
+			for i := range dW {
+				dW[i] = 1 // accumulation
+			}
+			p.WeightGradScaled(2, key, delta, c, rows, off, out, dW, scratch)
+			for i := range dW {
+				w := 1 + 2*want[i]
+				if d := math.Abs(float64(dW[i]) - w); d > 1e-4*(1+math.Abs(w)) {
+					t.Fatalf("%v %v: dW[%d] = %v, want %v", kind, sh, i, dW[i], w)
+				}
+			}
+		}
+	}
+}
+
+// TestChunkedEqualsWhole: compressing and accumulating the weight gradient in
+// chunks of rows (with rowOffset) gives the same result as the whole batch.
+func TestChunkedEqualsWhole(t *testing.T) {
+	const rows, f, out, k = 10, 31, 4, 6
+	x := randn(rng.Key{Seed: 9, Stream: 1}, rows*f)
+	delta := randn(rng.Key{Seed: 9, Stream: 2}, rows*out)
+	for _, kind := range allKinds {
+		p := Projector{Kind: kind, F: f, K: k}
+		scratch := make([]float32, p.ScratchSize(rows, out))
+		key := rng.Key{Seed: 10, Stream: 5, Draw: 77}
+		whole := make([]float32, rows*k)
+		p.Compress(key, x, rows, 0, whole, scratch)
+		chunked := make([]float32, rows*k)
+		for _, ch := range [][2]int{{0, 3}, {3, 4}, {7, 3}} {
+			p.Compress(key, x[ch[0]*f:], ch[1], ch[0], chunked[ch[0]*k:], scratch)
+		}
+		for i := range whole {
+			if whole[i] != chunked[i] {
+				t.Fatalf("%v: chunked c[%d] = %v, whole %v", kind, i, chunked[i], whole[i])
+			}
+		}
+		dWhole := make([]float32, out*f)
+		p.WeightGrad(key, delta, whole, rows, 0, out, dWhole, scratch)
+		dChunk := make([]float32, out*f)
+		for _, ch := range [][2]int{{0, 3}, {3, 4}, {7, 3}} {
+			p.WeightGrad(key, delta[ch[0]*out:], chunked[ch[0]*k:], ch[1], ch[0], out, dChunk, scratch)
+		}
+		for i := range dWhole {
+			if d := math.Abs(float64(dWhole[i] - dChunk[i])); d > 1e-4*(1+math.Abs(float64(dWhole[i]))) {
+				t.Fatalf("%v: chunked dW[%d] = %v, whole %v", kind, i, dChunk[i], dWhole[i])
+			}
+		}
+	}
+}
+
+// TestSampleRowsDiffer: DiffSample draws differ between rows, SameSample
+// draws do not.
+func TestSampleRowsDiffer(t *testing.T) {
+	const rows, f = 6, 40
+	x := make([]float32, rows*f)
+	for r := 0; r < rows; r++ {
+		for i := 0; i < f; i++ {
+			x[r*f+i] = float32(i)
+		}
+	}
+	for _, kind := range []Kind{SameSample, DiffSample} {
+		p := Projector{Kind: kind, F: f, K: 5}
+		c := make([]float32, rows*5)
+		p.Compress(rng.Key{Seed: 1}, x, rows, 0, c, make([]float32, p.ScratchSize(rows, 0)))
+		same := true
+		for r := 1; r < rows; r++ {
+			for i := 0; i < 5; i++ {
+				if c[r*5+i] != c[i] {
+					same = false
+				}
+			}
+		}
+		if same != (kind == SameSample) {
+			t.Errorf("%v: rows share their subset = %v", kind, same)
+		}
+	}
+}
+
+func TestProjectorPanics(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		f          func()
+	}{
+		{"K > F", "invalid projector F=4 K=5", func() { Projector{F: 4, K: 5}.ScratchSize(1, 1) }},
+		{"short scratch", "scratch has 3 floats", func() {
+			Projector{F: 4, K: 2}.Compress(rng.Key{}, make([]float32, 4), 1, 0, make([]float32, 2), make([]float32, 3))
+		}},
+		{"short c", "c has 1 floats, need 2", func() {
+			Projector{Kind: SameSample, F: 4, K: 2}.Compress(rng.Key{}, make([]float32, 4), 1, 0, make([]float32, 1), make([]float32, 100))
+		}},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if r == nil || !strings.Contains(r.(string), c.want) {
+					t.Errorf("%s: panic %v, want containing %q", c.name, r, c.want)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
+
+func TestProjectorNoAllocs(t *testing.T) {
+	const rows, f, out, k = 16, 50, 8, 5
+	x := randn(rng.Key{Seed: 2}, rows*f)
+	delta := randn(rng.Key{Seed: 3}, rows*out)
+	c := make([]float32, rows*k)
+	xhat := make([]float32, rows*f)
+	dW := make([]float32, out*f)
+	for _, kind := range allKinds {
+		p := Projector{Kind: kind, F: f, K: k}
+		scratch := make([]float32, p.ScratchSize(rows, out))
+		key := rng.Key{Seed: 1, Draw: 2}
+		for name, fn := range map[string]func(){
+			"Compress":    func() { p.Compress(key, x, rows, 3, c, scratch) },
+			"Reconstruct": func() { p.Reconstruct(key, c, rows, 3, xhat, scratch) },
+			"WeightGrad":  func() { p.WeightGrad(key, delta, c, rows, 3, out, dW, scratch) },
+			"GradNormSq":  func() { p.GradNormSq(key, delta, c, rows, 3, out, dW, scratch) },
+		} {
+			if a := testing.AllocsPerRun(20, fn); a != 0 {
+				t.Errorf("%v %s: %v allocs per call", kind, name, a)
+			}
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/spadlab/spad/nn"
+	"github.com/spadlab/spad/nn/kernels"
+	"github.com/spadlab/spad/nn/rng"
+)
+
+// Dropout is (forward) dropout: in training each element is zeroed with
+// probability P and the survivors are scaled by 1/(1-P); in evaluation it is
+// the identity. It saves one bit per element. Every draw is keyed by (seed,
+// layer, iteration, sample), so chunking does not change the mask.
+type Dropout struct {
+	P      float64
+	size   int
+	stride int
+	mask   []uint64
+	seed   uint64
+	index  int
+	thresh uint32 // keep an element when its 32-bit draw is ≥ thresh
+}
+
+// NewDropout returns a Dropout layer that drops with probability p in [0, 1).
+func NewDropout(p float64) *Dropout { return &Dropout{P: p} }
+
+// Name implements nn.Layer.
+func (d *Dropout) Name() string { return fmt.Sprintf("dropout %.3g", d.P) }
+
+// SetSeed implements nn.Seeded.
+func (d *Dropout) SetSeed(seed uint64, index int) { d.seed, d.index = seed, index }
+
+// OutShape implements nn.ShapeInferer.
+func (d *Dropout) OutShape(in nn.Shape) (nn.Shape, error) { return in, nil }
+
+// Build implements nn.Layer.
+func (d *Dropout) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
+	if !(d.P >= 0 && d.P < 1) {
+		return nil, fmt.Errorf("dropout: probability must be in [0, 1), got %g", d.P)
+	}
+	d.size = in.Size()
+	d.stride = (d.size + 63) / 64
+	d.mask = make([]uint64, batch*d.stride)
+	d.thresh = uint32(d.P * (1 << 32))
+	return in, nil
+}
+
+// Forward draws the keep mask of each sample and applies it.
+func (d *Dropout) Forward(st *nn.Step, x, y []float32) {
+	if !st.Train || d.P == 0 {
+		copy(y, x[:st.N*d.size])
+		return
+	}
+	scale := float32(1 / (1 - d.P))
+	key := rng.Key{Seed: d.seed, Stream: uint64(d.index), Draw: uint64(st.Iter) << 8}
+	blocksPerSample := uint64((d.size + 3) / 4)
+	for s := 0; s < st.N; s++ {
+		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
+		clear(m)
+		base := uint64(st.Off+s) * blocksPerSample
+		for b := 0; b*4 < d.size; b++ {
+			w0, w1, w2, w3 := rng.Block(key, base+uint64(b))
+			for j, w := range [4]uint32{w0, w1, w2, w3} {
+				i := b*4 + j
+				if i < d.size && w >= d.thresh {
+					m[i>>6] |= 1 << uint(i&63)
+				}
+			}
+		}
+		kernels.MaskMul(y[s*d.size:(s+1)*d.size], x[s*d.size:(s+1)*d.size], m, scale)
+	}
+}
+
+// Backward: dx = dy·mask/(1-P).
+func (d *Dropout) Backward(st *nn.Step, dy, dx []float32) {
+	if dx == nil {
+		return
+	}
+	if d.P == 0 {
+		copy(dx, dy[:st.N*d.size])
+		return
+	}
+	scale := float32(1 / (1 - d.P))
+	for s := 0; s < st.N; s++ {
+		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
+		kernels.MaskMul(dx[s*d.size:(s+1)*d.size], dy[s*d.size:(s+1)*d.size], m, scale)
+	}
+}
+
+// Params implements nn.Layer: Dropout has none.
+func (d *Dropout) Params() []*nn.Param { return nil }
+
+// SavedBytes implements nn.Layer: one bit per element.
+func (d *Dropout) SavedBytes() int64 { return int64(len(d.mask)) * 8 }

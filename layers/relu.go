@@ -1,0 +1,73 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/spadlab/spad/nn"
+	"github.com/spadlab/spad/nn/kernels"
+)
+
+// ReLU is max(x, 0). It saves one bit per element (the sign of its input),
+// not a float copy.
+type ReLU struct {
+	size   int      // elements per sample
+	stride int      // mask words per sample
+	mask   []uint64 // batch × stride words, saved for backward
+}
+
+// NewReLU returns a ReLU layer.
+func NewReLU() *ReLU { return &ReLU{} }
+
+// Name implements nn.Layer.
+func (r *ReLU) Name() string { return "relu" }
+
+// OutShape implements nn.ShapeInferer.
+func (r *ReLU) OutShape(in nn.Shape) (nn.Shape, error) { return in, nil }
+
+// Build implements nn.Layer.
+func (r *ReLU) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
+	r.size = in.Size()
+	if r.size <= 0 {
+		return nil, fmt.Errorf("relu: empty input shape %v", in)
+	}
+	r.stride = (r.size + 63) / 64
+	r.mask = make([]uint64, batch*r.stride)
+	return in, nil
+}
+
+// Forward: y = max(x, 0); in training, mask bit = x > 0.
+func (r *ReLU) Forward(st *nn.Step, x, y []float32) {
+	if !st.Train {
+		kernels.ReluForward(y, x, nil)
+		return
+	}
+	if r.size%64 == 0 { // sample masks are contiguous: one call
+		kernels.ReluForward(y, x, r.mask[st.Off*r.stride:(st.Off+st.N)*r.stride])
+		return
+	}
+	for s := 0; s < st.N; s++ {
+		m := r.mask[(st.Off+s)*r.stride : (st.Off+s+1)*r.stride]
+		kernels.ReluForward(y[s*r.size:(s+1)*r.size], x[s*r.size:(s+1)*r.size], m)
+	}
+}
+
+// Backward: dx = dy where the mask is set, 0 elsewhere.
+func (r *ReLU) Backward(st *nn.Step, dy, dx []float32) {
+	if dx == nil {
+		return
+	}
+	if r.size%64 == 0 {
+		kernels.MaskMul(dx, dy, r.mask[st.Off*r.stride:(st.Off+st.N)*r.stride], 1)
+		return
+	}
+	for s := 0; s < st.N; s++ {
+		m := r.mask[(st.Off+s)*r.stride : (st.Off+s+1)*r.stride]
+		kernels.MaskMul(dx[s*r.size:(s+1)*r.size], dy[s*r.size:(s+1)*r.size], m, 1)
+	}
+}
+
+// Params implements nn.Layer: ReLU has none.
+func (r *ReLU) Params() []*nn.Param { return nil }
+
+// SavedBytes implements nn.Layer: one bit per element, in 64-bit words.
+func (r *ReLU) SavedBytes() int64 { return int64(len(r.mask)) * 8 }

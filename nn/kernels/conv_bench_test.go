@@ -1,0 +1,164 @@
+package kernels
+
+import (
+	"os"
+	"strconv"
+	"testing"
+)
+
+// convBenchBatch is the batch of the SmallConvNet benchmarks.
+const convBenchBatch = 150
+
+// convBenchChunk is the number of samples a layer hands to one kernel call
+// (the batch runs in chunks of this size; the last chunk may be smaller).
+// SPAD_CONV_CHUNK overrides it.
+var convBenchChunk = 10
+
+// smallConvNet lists the convolutions of SmallConvNet: conv 5×5 3→16 pad 2
+// on 32×32, conv 5×5 16→32 pad 2 on 32×32, avgpool 2, conv 5×5 32→32 pad 2
+// on 16×16, conv 5×5 32→32 pad 2 on 16×16, avgpool 2.
+var smallConvNet = []struct {
+	name     string
+	s        ConvShape
+	needData bool // the data gradient is needed in training
+}{
+	{"conv1", ConvShape{C: 3, H: 32, W: 32, K: 16, KH: 5, KW: 5, Stride: 1, Pad: 2}, false},
+	{"conv2", ConvShape{C: 16, H: 32, W: 32, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, true},
+	{"conv3", ConvShape{C: 32, H: 16, W: 16, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, true},
+	{"conv4", ConvShape{C: 32, H: 16, W: 16, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, true},
+}
+
+func convBenchSettings(b *testing.B) int {
+	chunk := convBenchChunk
+	if v, err := strconv.Atoi(os.Getenv("SPAD_CONV_CHUNK")); err == nil && v > 0 {
+		chunk = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("SPAD_CONV_GROUP")); err == nil && v > 0 {
+		old := ConvGroupColumns
+		ConvGroupColumns = v
+		b.Cleanup(func() { ConvGroupColumns = old })
+	}
+	return chunk
+}
+
+// convLayerBuffers holds the batch tensors of one layer.
+type convLayerBuffers struct {
+	x, w, bias, y, dy, dx, dw, db, scratch []float32
+}
+
+func newConvLayerBuffers(s ConvShape, chunk int) *convLayerBuffers {
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i%17)*0.0625 - 0.5
+		}
+		return x
+	}
+	return &convLayerBuffers{
+		x:       fill(convBenchBatch * s.InSize()),
+		w:       fill(s.WeightSize()),
+		bias:    fill(s.K),
+		y:       make([]float32, convBenchBatch*s.OutSize()),
+		dy:      fill(convBenchBatch * s.OutSize()),
+		dx:      make([]float32, convBenchBatch*s.InSize()),
+		dw:      make([]float32, s.WeightSize()),
+		db:      make([]float32, s.K),
+		scratch: make([]float32, ConvScratchSize(s, chunk)),
+	}
+}
+
+// run processes the whole batch in chunks, as a layer does, for pass
+// "fwd", "bwd-data" or "bwd-filter".
+func (l *convLayerBuffers) run(s ConvShape, chunk int, pass string) {
+	in, out := s.InSize(), s.OutSize()
+	for s0 := 0; s0 < convBenchBatch; s0 += chunk {
+		n := min(chunk, convBenchBatch-s0)
+		x := l.x[s0*in : (s0+n)*in]
+		dx := l.dx[s0*in : (s0+n)*in]
+		y := l.y[s0*out : (s0+n)*out]
+		dy := l.dy[s0*out : (s0+n)*out]
+		switch pass {
+		case "fwd":
+			Conv2DForward(s, n, x, l.w, l.bias, y, l.scratch)
+		case "bwd-data":
+			Conv2DBackwardData(s, n, dy, l.w, dx, l.scratch)
+		case "bwd-filter":
+			Conv2DBackwardFilter(s, n, x, dy, l.dw, l.db, l.scratch)
+		}
+	}
+}
+
+// BenchmarkConv2D measures every convolution pass of SmallConvNet at batch
+// 150 (sub-benchmarks convN/fwd, convN/bwd-data, convN/bwd-filter) and the
+// convolution work of one training step (step: all forwards, the data
+// gradients of conv2–4 and all filter gradients). GFLOP/s counts 2 FLOPs per
+// multiply-add.
+func BenchmarkConv2D(b *testing.B) {
+	chunk := convBenchSettings(b)
+	b.Logf("batch %d, chunk %d, threads %d, path %s, group columns %d", convBenchBatch, chunk, Threads(), Active(), ConvGroupColumns)
+	bufs := make([]*convLayerBuffers, len(smallConvNet))
+	for i, l := range smallConvNet {
+		bufs[i] = newConvLayerBuffers(l.s, chunk)
+	}
+	for i, l := range smallConvNet {
+		for _, pass := range []string{"fwd", "bwd-data", "bwd-filter"} {
+			b.Run(l.name+"/"+pass, func(b *testing.B) {
+				flops := float64(l.s.ForwardFLOPs(convBenchBatch))
+				for b.Loop() {
+					bufs[i].run(l.s, chunk, pass)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(float64(Threads()), "threads")
+			})
+		}
+	}
+	b.Run("step", func(b *testing.B) {
+		var flops float64
+		for _, l := range smallConvNet {
+			f := float64(l.s.ForwardFLOPs(convBenchBatch))
+			flops += 2 * f
+			if l.needData {
+				flops += f
+			}
+		}
+		for b.Loop() {
+			for i, l := range smallConvNet {
+				bufs[i].run(l.s, chunk, "fwd")
+			}
+			for i := len(smallConvNet) - 1; i >= 0; i-- {
+				l := smallConvNet[i]
+				bufs[i].run(l.s, chunk, "bwd-filter")
+				if l.needData {
+					bufs[i].run(l.s, chunk, "bwd-data")
+				}
+			}
+		}
+		sec := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+		b.ReportMetric(sec*1e3, "ms/step")
+		b.ReportMetric(float64(Threads()), "threads")
+	})
+}
+
+// BenchmarkAvgPool2D measures the two 2×2 stride-2 poolings of
+// SmallConvNet at batch 150 (32 channels of 32×32 and of 16×16).
+func BenchmarkAvgPool2D(b *testing.B) {
+	for _, sz := range []int{32, 16} {
+		c, n := 32, convBenchBatch
+		x := make([]float32, n*c*sz*sz)
+		y := make([]float32, n*c*sz*sz/4)
+		name := strconv.Itoa(sz)
+		b.Run("fwd"+name, func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(x) + len(y))))
+			for b.Loop() {
+				AvgPool2DForward(c, sz, sz, 2, 2, n, x, y)
+			}
+		})
+		b.Run("bwd"+name, func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(x) + len(y))))
+			for b.Loop() {
+				AvgPool2DBackward(c, sz, sz, 2, 2, n, y, x)
+			}
+		})
+	}
+}

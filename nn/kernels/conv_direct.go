@@ -1,0 +1,319 @@
+package kernels
+
+import (
+	"math"
+	"sync"
+)
+
+// The direct convolution path. For stride-1 convolutions whose output rows
+// are a whole number of 8-float vectors, the forward pass (and the data
+// gradient, a forward convolution with flipped filters) and the filter
+// gradient run as implicit GEMMs on the zero-padded input: a table gives,
+// for every lowered row (c, i, j), the offset c·hp·wp + i·wp + j of its
+// window in the padded sample, so the AVX2 tile kernels read the lowered
+// matrix straight from the padded input and nothing is unfolded or packed
+// per output. The work of a chunk is split over Threads() goroutines of a
+// persistent team (started once, reused; a call that finds the team busy
+// runs on its own goroutine).
+
+// convDirect enables the direct path (tests and benchmarks turn it off to
+// exercise or measure the lowered path).
+var convDirect = true
+
+// ConvDirectGroup is the number of samples the direct path pads and
+// processes together; scratch holds that many padded samples.
+var ConvDirectGroup = 8
+
+// convDirectFwdOK reports whether the forward convolution of geometry g
+// runs on the direct path.
+func convDirectFwdOK(g convGeom) bool {
+	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4
+}
+
+// convDirectFilterOK reports whether the filter gradient of geometry g runs
+// on the direct path.
+func convDirectFilterOK(g convGeom) bool {
+	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4 && g.rows() >= 3
+}
+
+// convKTile returns the output-channel tile that starts the still
+// uncovered channels [k, kout): six or four channels, the last tile moved
+// back to end at kout when fewer than four remain (kout >= 4).
+func convKTile(kout, k int) (k0, mr int) {
+	rem := kout - k
+	switch {
+	case rem >= 6 && rem != 8:
+		return k, 6
+	case rem >= 4:
+		return k, 4
+	}
+	return kout - 4, 4
+}
+
+// convPackedSize is the size of the packed filters of the direct forward
+// path.
+func convPackedSize(g convGeom) int { return (g.kout + 3) * g.rows() }
+
+// directFwdScratch is the scratch of convDirectFwd for n samples.
+func (g convGeom) directFwdScratch(n int) int {
+	sz := convPackedSize(g) + g.rows() + g.kout
+	if g.padded() {
+		sz += min(n, ConvDirectGroup) * g.padSize()
+	}
+	return sz
+}
+
+// directFilterScratch is the scratch of convDirectFilter for n samples.
+func (g convGeom) directFilterScratch(n int) int {
+	sz := g.rows()
+	if g.padded() {
+		sz += min(n, ConvDirectGroup) * g.padSize()
+	}
+	return sz
+}
+
+// convOffsets fills offs with the offsets of the lowered rows in a padded
+// sample of width wp and height hp, stored as int32 bit patterns.
+func convOffsets(offs []float32, g convGeom, hp, wp int) {
+	r := 0
+	for c := 0; c < g.cin; c++ {
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				offs[r] = math.Float32frombits(uint32(int32(c*hp*wp + i*wp + j)))
+				r++
+			}
+		}
+	}
+}
+
+// convDirectFwd computes y = wm·col(x) + bias for geometry g on the direct
+// path; wm is the kout×rows filter matrix and bias may be nil.
+func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
+	rows := g.rows()
+	wpk := scratch[:convPackedSize(g)]
+	offs := scratch[len(wpk) : len(wpk)+rows]
+	bz := scratch[len(wpk)+rows : len(wpk)+rows+g.kout]
+	xp := scratch[len(wpk)+rows+g.kout:]
+	off := 0
+	for k := 0; k < g.kout; {
+		k0, mr := convKTile(g.kout, k)
+		for p := 0; p < rows; p++ {
+			for i := 0; i < mr; i++ {
+				wpk[off+p*mr+i] = wm[(k0+i)*rows+p]
+			}
+		}
+		off += mr * rows
+		k = k0 + mr
+	}
+	if bias != nil {
+		copy(bz, bias[:g.kout])
+	} else {
+		clear(bz)
+	}
+	hp, wp := g.h, g.w
+	if g.padded() {
+		hp, wp = g.hp(), g.wp()
+	}
+	convOffsets(offs, g, hp, wp)
+	inSz := g.cin * g.h * g.w
+	grp := min(n, ConvDirectGroup)
+	for s0 := 0; s0 < n; s0 += grp {
+		gs := min(grp, n-s0)
+		t := convTask{kind: convTaskFwd, g: g, gs: gs, wpk: wpk, offs: offs, bias: bz,
+			y: y[s0*g.kout*g.p() : (s0+gs)*g.kout*g.p()], hp: hp, wp: wp}
+		if g.padded() {
+			t.src = x[s0*inSz : (s0+gs)*inSz]
+			t.xp = xp[:gs*g.padSize()]
+			t.kind = convTaskPad
+			convRun(&t, gs)
+			t.kind = convTaskFwd
+		} else {
+			t.xp = x[s0*inSz : (s0+gs)*inSz]
+		}
+		convRun(&t, gs*convPairs(g))
+	}
+}
+
+// convPairs is the number of two-vector position tiles of one sample.
+func convPairs(g convGeom) int { return (g.p()/8 + 1) / 2 }
+
+// convDirectFilter accumulates the filter gradient dw += dy·col(x)ᵀ of
+// shape s on the direct path.
+func convDirectFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
+	g := s.convGeom()
+	rows := g.rows()
+	offs := scratch[:rows]
+	xp := scratch[rows:]
+	hp, wp := g.h, g.w
+	if g.padded() {
+		hp, wp = g.hp(), g.wp()
+	}
+	convOffsets(offs, g, hp, wp)
+	inSz, outSz := s.InSize(), s.OutSize()
+	grp := min(n, ConvDirectGroup)
+	items := ((s.K + 3) / 4) * ((rows + 2) / 3)
+	for s0 := 0; s0 < n; s0 += grp {
+		gs := min(grp, n-s0)
+		t := convTask{kind: convTaskFilter, g: g, gs: gs, offs: offs, hp: hp, wp: wp,
+			dy: dy[s0*outSz : (s0+gs)*outSz], dw: dw}
+		if g.padded() {
+			t.src = x[s0*inSz : (s0+gs)*inSz]
+			t.xp = xp[:gs*g.padSize()]
+			t.kind = convTaskPad
+			convRun(&t, gs)
+			t.kind = convTaskFilter
+		} else {
+			t.xp = x[s0*inSz : (s0+gs)*inSz]
+		}
+		convRun(&t, items)
+	}
+}
+
+const (
+	convTaskPad = iota
+	convTaskFwd
+	convTaskFilter
+)
+
+// convTask is one parallel step of the direct path over a group of gs
+// samples.
+type convTask struct {
+	kind   int
+	g      convGeom
+	gs     int
+	hp, wp int       // padded height and width of xp's samples
+	src    []float32 // pad: the group's unpadded input
+	xp     []float32 // the group's (padded) input
+	wpk    []float32 // fwd: packed filters
+	offs   []float32 // lowered-row offsets (int32 bits)
+	bias   []float32 // fwd: bias (or zeros)
+	y      []float32 // fwd: the group's output
+	dy, dw []float32 // filter: the group's output gradient; the filter gradient
+}
+
+// run executes part part of parts of the task: the items [part·items/parts,
+// (part+1)·items/parts) of its work list.
+func (t *convTask) run(part, parts, items int) {
+	i0, i1 := part*items/parts, (part+1)*items/parts
+	switch t.kind {
+	case convTaskPad:
+		g := t.g
+		inSz, padSz := g.cin*g.h*g.w, g.padSize()
+		for j := i0; j < i1; j++ {
+			convPadCopy(t.xp[j*padSz:(j+1)*padSz], t.src[j*inSz:(j+1)*inSz], g.cin, g.h, g.w, g.ph, g.pw)
+		}
+	case convTaskFwd:
+		t.fwd(i0, i1)
+	case convTaskFilter:
+		t.filter(i0, i1)
+	}
+}
+
+// fwd computes the position tiles [i0, i1) (sample-major) for every
+// output channel.
+func (t *convTask) fwd(i0, i1 int) {
+	g := t.g
+	rows, p := g.rows(), g.p()
+	nv := p / 8
+	npair := (nv + 1) / 2
+	sampleSz := g.cin * t.hp * t.wp
+	outSz := g.kout * p
+	for it := i0; it < i1; it++ {
+		j, pr := it/npair, it%npair
+		v0 := 2 * pr
+		v1 := min(v0+1, nv-1)
+		x0 := j*sampleSz + (8*v0/g.ow)*t.wp + 8*v0%g.ow
+		x1 := j*sampleSz + (8*v1/g.ow)*t.wp + 8*v1%g.ow
+		off := 0
+		for k := 0; k < g.kout; {
+			k0, mr := convKTile(g.kout, k)
+			y0 := j*outSz + k0*p + 8*v0
+			y1 := j*outSz + k0*p + 8*v1
+			w := t.wpk[off : off+mr*rows]
+			if mr == 6 {
+				convFwdTile6AVX2(rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+6], t.y, y0, y1, p)
+			} else {
+				convFwdTile4AVX2(rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+4], t.y, y0, y1, p)
+			}
+			off += mr * rows
+			k = k0 + mr
+		}
+	}
+}
+
+// filter computes the (channel tile, lowered-row tile) items [i0, i1)
+// (channel-tile-major) of the filter gradient over the group's samples.
+func (t *convTask) filter(i0, i1 int) {
+	g := t.g
+	rows, p := g.rows(), g.p()
+	npt := (rows + 2) / 3
+	sampleSz := g.cin * t.hp * t.wp
+	var out [12]float32
+	for it := i0; it < i1; it++ {
+		ki, pi := it/npt, it%npt
+		k0 := min(4*ki, g.kout-4)
+		p0 := min(3*pi, rows-3)
+		o0 := int(int32(math.Float32bits(t.offs[p0])))
+		o1 := int(int32(math.Float32bits(t.offs[p0+1])))
+		o2 := int(int32(math.Float32bits(t.offs[p0+2])))
+		convFilterTileAVX2(t.gs, t.xp, sampleSz, o0, o1, o2, t.dy[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+		for i := 0; i < 4; i++ {
+			k := k0 + i
+			if k < 4*ki {
+				continue
+			}
+			d := t.dw[k*rows : (k+1)*rows]
+			for jj := 0; jj < 3; jj++ {
+				if pp := p0 + jj; pp >= 3*pi {
+					d[pp] += out[3*i+jj]
+				}
+			}
+		}
+	}
+}
+
+// convTeam is the persistent team of goroutines of the direct path.
+var convTeam struct {
+	mu    sync.Mutex
+	task  convTask
+	parts int
+	items int
+	wake  []chan struct{}
+	done  chan struct{}
+}
+
+func convTeamWorker(id int, wake chan struct{}) {
+	for range wake {
+		convTeam.task.run(id, convTeam.parts, convTeam.items)
+		convTeam.done <- struct{}{}
+	}
+}
+
+// convRun runs task t, whose work list has items items, split over up to
+// Threads() goroutines.
+func convRun(t *convTask, items int) {
+	parts := min(Threads(), items)
+	if parts <= 1 || !convTeam.mu.TryLock() {
+		t.run(0, 1, items)
+		return
+	}
+	if convTeam.done == nil {
+		convTeam.done = make(chan struct{}, 64)
+	}
+	for len(convTeam.wake) < parts-1 {
+		w := make(chan struct{}, 1)
+		convTeam.wake = append(convTeam.wake, w)
+		go convTeamWorker(len(convTeam.wake), w)
+	}
+	convTeam.task = *t
+	convTeam.parts, convTeam.items = parts, items
+	for _, w := range convTeam.wake[:parts-1] {
+		w <- struct{}{}
+	}
+	convTeam.task.run(0, parts, items)
+	for i := 0; i < parts-1; i++ {
+		<-convTeam.done
+	}
+	convTeam.task = convTask{}
+	convTeam.mu.Unlock()
+}

@@ -1,0 +1,499 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// convForEachPath runs f once for every available kernel path.
+func convForEachPath(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	old := Active()
+	defer func() { _ = SetPath(old) }()
+	for _, p := range AvailablePaths() {
+		if err := SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(p.String(), f)
+	}
+}
+
+func convRand(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// convRefForward returns the float64 direct convolution y and, per output
+// element, Σ|w·x| (the scale of its rounding error).
+func convRefForward(s ConvShape, n int, x, w, bias []float32) (y, mag []float64) {
+	oh, ow := s.OH(), s.OW()
+	y = make([]float64, n*s.K*oh*ow)
+	mag = make([]float64, len(y))
+	for sm := 0; sm < n; sm++ {
+		for k := 0; k < s.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					var acc, a float64
+					if bias != nil {
+						acc = float64(bias[k])
+						a = math.Abs(acc)
+					}
+					for c := 0; c < s.C; c++ {
+						for u := 0; u < s.KH; u++ {
+							for v := 0; v < s.KW; v++ {
+								ih, iw := i*s.Stride-s.Pad+u, j*s.Stride-s.Pad+v
+								if ih < 0 || ih >= s.H || iw < 0 || iw >= s.W {
+									continue
+								}
+								p := float64(w[((k*s.C+c)*s.KH+u)*s.KW+v]) * float64(x[((sm*s.C+c)*s.H+ih)*s.W+iw])
+								acc += p
+								a += math.Abs(p)
+							}
+						}
+					}
+					o := ((sm*s.K+k)*oh+i)*ow + j
+					y[o], mag[o] = acc, a
+				}
+			}
+		}
+	}
+	return y, mag
+}
+
+// convRefBackward returns the float64 gradients dx, dw and db of
+// Σ y·dy, with their error scales.
+func convRefBackward(s ConvShape, n int, x, w, dy []float32) (dx, dxMag, dw, dwMag, db, dbMag []float64) {
+	oh, ow := s.OH(), s.OW()
+	dx = make([]float64, n*s.InSize())
+	dxMag = make([]float64, len(dx))
+	dw = make([]float64, s.WeightSize())
+	dwMag = make([]float64, len(dw))
+	db = make([]float64, s.K)
+	dbMag = make([]float64, s.K)
+	for sm := 0; sm < n; sm++ {
+		for k := 0; k < s.K; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					g := float64(dy[((sm*s.K+k)*oh+i)*ow+j])
+					db[k] += g
+					dbMag[k] += math.Abs(g)
+					for c := 0; c < s.C; c++ {
+						for u := 0; u < s.KH; u++ {
+							for v := 0; v < s.KW; v++ {
+								ih, iw := i*s.Stride-s.Pad+u, j*s.Stride-s.Pad+v
+								if ih < 0 || ih >= s.H || iw < 0 || iw >= s.W {
+									continue
+								}
+								wi := ((k*s.C+c)*s.KH+u)*s.KW + v
+								xi := ((sm*s.C+c)*s.H+ih)*s.W + iw
+								dx[xi] += g * float64(w[wi])
+								dxMag[xi] += math.Abs(g * float64(w[wi]))
+								dw[wi] += g * float64(x[xi])
+								dwMag[wi] += math.Abs(g * float64(x[xi]))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return
+}
+
+func convCompare(t *testing.T, what string, got []float32, want, mag []float64) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		tol := 1e-5*mag[i] + 1e-6
+		if d := math.Abs(float64(got[i]) - want[i]); !(d <= tol) {
+			if bad < 5 {
+				t.Errorf("%s[%d] = %g, want %g (tol %g)", what, i, got[i], want[i], tol)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d elements wrong", what, bad, len(want))
+	}
+}
+
+var convTestShapes = []ConvShape{
+	{C: 3, H: 6, W: 5, K: 4, KH: 1, KW: 1, Stride: 1, Pad: 0},    // 1×1
+	{C: 4, H: 8, W: 8, K: 5, KH: 3, KW: 3, Stride: 1, Pad: 1},    // 3×3 same
+	{C: 3, H: 9, W: 7, K: 6, KH: 5, KW: 5, Stride: 1, Pad: 2},    // 5×5 pad 2, odd sizes
+	{C: 2, H: 9, W: 8, K: 3, KH: 3, KW: 3, Stride: 2, Pad: 0},    // stride 2 pad 0
+	{C: 3, H: 7, W: 5, K: 4, KH: 3, KW: 3, Stride: 2, Pad: 1},    // stride 2 pad 1, 7×5
+	{C: 1, H: 7, W: 5, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1},    // one channel
+	{C: 1, H: 7, W: 5, K: 1, KH: 3, KW: 3, Stride: 1, Pad: 0},    // one channel in and out
+	{C: 2, H: 7, W: 5, K: 3, KH: 3, KW: 2, Stride: 1, Pad: 1},    // non-square kernel
+	{C: 2, H: 5, W: 6, K: 3, KH: 2, KW: 2, Stride: 1, Pad: 2},    // padding ≥ kernel
+	{C: 2, H: 11, W: 10, K: 3, KH: 5, KW: 5, Stride: 3, Pad: 2},  // stride 3
+	{C: 16, H: 12, W: 12, K: 8, KH: 5, KW: 5, Stride: 1, Pad: 2}, // wider channels
+	{C: 2, H: 6, W: 37, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},   // long rows
+	{C: 3, H: 4, W: 4, K: 2, KH: 4, KW: 4, Stride: 1, Pad: 0},    // kernel = input
+	{C: 5, H: 16, W: 16, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, // like SmallConvNet
+	{C: 2, H: 13, W: 9, K: 3, KH: 1, KW: 1, Stride: 2, Pad: 0},   // 1×1 stride 2
+	{C: 3, H: 10, W: 12, K: 4, KH: 3, KW: 5, Stride: 2, Pad: 2},  // mixed
+	{C: 2, H: 3, W: 3, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1},    // tiny
+	{C: 4, H: 20, W: 9, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1},   // tall
+	{C: 2, H: 8, W: 8, K: 3, KH: 5, KW: 5, Stride: 1, Pad: 4},    // pad = KH-1
+	{C: 2, H: 9, W: 17, K: 9, KH: 3, KW: 3, Stride: 1, Pad: 0},   // valid conv, ow=15
+	{C: 1, H: 1, W: 9, K: 2, KH: 1, KW: 3, Stride: 1, Pad: 0},    // one row
+	{C: 3, H: 32, W: 32, K: 4, KH: 5, KW: 5, Stride: 1, Pad: 2},  // conv1-like rows of 32
+}
+
+// convCheckAll checks the three kernels of shape s on n samples against the
+// float64 reference.
+func convCheckAll(t *testing.T, rng *rand.Rand, s ConvShape, n int) {
+	t.Helper()
+	x := convRand(rng, n*s.InSize())
+	w := convRand(rng, s.WeightSize())
+	bias := convRand(rng, s.K)
+	dy := convRand(rng, n*s.OutSize())
+	scratch := make([]float32, ConvScratchSize(s, n))
+	for i := range scratch {
+		scratch[i] = float32(math.NaN())
+	}
+
+	yWant, yMag := convRefForward(s, n, x, w, bias)
+	y := make([]float32, n*s.OutSize())
+	for i := range y {
+		y[i] = float32(math.NaN())
+	}
+	Conv2DForward(s, n, x, w, bias, y, scratch)
+	convCompare(t, "y", y, yWant, yMag)
+	yWant, yMag = convRefForward(s, n, x, w, nil)
+	Conv2DForward(s, n, x, w, nil, y, scratch)
+	convCompare(t, "y(no bias)", y, yWant, yMag)
+
+	dxWant, dxMag, dwWant, dwMag, dbWant, dbMag := convRefBackward(s, n, x, w, dy)
+	dx := make([]float32, n*s.InSize())
+	for i := range dx {
+		dx[i] = float32(math.NaN())
+	}
+	Conv2DBackwardData(s, n, dy, w, dx, scratch)
+	convCompare(t, "dx", dx, dxWant, dxMag)
+
+	// The filter gradient accumulates onto what dw and db hold.
+	dw0 := convRand(rng, s.WeightSize())
+	db0 := convRand(rng, s.K)
+	dw := append([]float32(nil), dw0...)
+	db := append([]float32(nil), db0...)
+	Conv2DBackwardFilter(s, n, x, dy, dw, db, scratch)
+	for i := range dwWant {
+		dwWant[i] += float64(dw0[i])
+		dwMag[i] += math.Abs(float64(dw0[i]))
+	}
+	for i := range dbWant {
+		dbWant[i] += float64(db0[i])
+		dbMag[i] += math.Abs(float64(db0[i]))
+	}
+	convCompare(t, "dw", dw, dwWant, dwMag)
+	convCompare(t, "db", db, dbWant, dbMag)
+	// db may be nil.
+	copy(dw, dw0)
+	Conv2DBackwardFilter(s, n, x, dy, dw, nil, scratch)
+	convCompare(t, "dw(no db)", dw, dwWant, dwMag)
+}
+
+func convWithGroup(cols int, flip bool, f func()) {
+	oldCols, oldFlip := ConvGroupColumns, convFlipData
+	ConvGroupColumns, convFlipData = cols, flip
+	defer func() { ConvGroupColumns, convFlipData = oldCols, oldFlip }()
+	f()
+}
+
+func convWithThreads(n int, f func()) {
+	old := Threads()
+	SetThreads(n)
+	defer SetThreads(old)
+	f()
+}
+
+func TestConvAgainstReference(t *testing.T) {
+	convForEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(1))
+		for _, s := range convTestShapes {
+			if err := s.Validate(); err != nil {
+				t.Fatalf("%+v: %v", s, err)
+			}
+			for _, n := range []int{1, 3} {
+				for _, cols := range []int{1, 64, 1 << 20} { // one sample per GEMM, small groups, whole chunk
+					for _, flip := range []bool{true, false} {
+						for _, th := range []int{1, 2} {
+							name := fmt.Sprintf("%dx%dx%d_k%d_%dx%d_s%d_p%d/n%d_cols%d_flip%v_t%d",
+								s.C, s.H, s.W, s.K, s.KH, s.KW, s.Stride, s.Pad, n, cols, flip, th)
+							t.Run(name, func(t *testing.T) {
+								convWithThreads(th, func() {
+									convWithGroup(cols, flip, func() { convCheckAll(t, rng, s, n) })
+								})
+							})
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestConvFiniteDifference checks the gradients of L = Σ y·r, y =
+// conv(x, w) + b, against central differences of the float64 reference
+// forward and of the float32 kernel forward.
+func TestConvFiniteDifference(t *testing.T) {
+	shapes := []ConvShape{
+		{C: 2, H: 7, W: 5, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},
+		{C: 3, H: 8, W: 9, K: 2, KH: 5, KW: 5, Stride: 1, Pad: 2},
+		{C: 2, H: 9, W: 7, K: 3, KH: 3, KW: 3, Stride: 2, Pad: 1},
+	}
+	convForEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(2))
+		for _, s := range shapes {
+			n := 2
+			x := convRand(rng, n*s.InSize())
+			w := convRand(rng, s.WeightSize())
+			b := convRand(rng, s.K)
+			r := convRand(rng, n*s.OutSize())
+			scratch := make([]float32, ConvScratchSize(s, n))
+			dx := make([]float32, len(x))
+			dw := make([]float32, len(w))
+			db := make([]float32, len(b))
+			Conv2DBackwardData(s, n, r, w, dx, scratch)
+			Conv2DBackwardFilter(s, n, x, r, dw, db, scratch)
+
+			lossRef := func() float64 {
+				y, _ := convRefForward(s, n, x, w, b)
+				var l float64
+				for i, v := range y {
+					l += v * float64(r[i])
+				}
+				return l
+			}
+			y := make([]float32, n*s.OutSize())
+			lossKernel := func() float64 {
+				Conv2DForward(s, n, x, w, b, y, scratch)
+				var l float64
+				for i, v := range y {
+					l += float64(v) * float64(r[i])
+				}
+				return l
+			}
+			check := func(name string, p []float32, grad []float32) {
+				for trial := 0; trial < 12; trial++ {
+					i := rng.Intn(len(p))
+					old := p[i]
+					const h = 0.5 // L is linear in each parameter.
+					p[i] = old + h
+					lp, kp := lossRef(), lossKernel()
+					p[i] = old - h
+					lm, km := lossRef(), lossKernel()
+					p[i] = old
+					fdRef := (lp - lm) / (2 * h)
+					fdKer := (kp - km) / (2 * h)
+					g := float64(grad[i])
+					if math.Abs(fdRef-g) > 1e-4*(1+math.Abs(g)) {
+						t.Errorf("%+v %s[%d]: gradient %g, reference finite difference %g", s, name, i, g, fdRef)
+					}
+					if math.Abs(fdKer-g) > 2e-3*(1+math.Abs(g)) {
+						t.Errorf("%+v %s[%d]: gradient %g, kernel finite difference %g", s, name, i, g, fdKer)
+					}
+				}
+			}
+			check("x", x, dx)
+			check("w", w, dw)
+			check("b", b, db)
+		}
+	})
+}
+
+func TestConvShapeValidate(t *testing.T) {
+	good := ConvShape{C: 3, H: 32, W: 32, K: 16, KH: 5, KW: 5, Stride: 1, Pad: 2}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if good.OH() != 32 || good.OW() != 32 {
+		t.Fatalf("OH, OW = %d, %d; want 32, 32", good.OH(), good.OW())
+	}
+	if got, want := good.FLOPs(), int64(2*16*3*25*32*32); got != want {
+		t.Fatalf("FLOPs = %d, want %d", got, want)
+	}
+	if got := good.ForwardFLOPs(150); got != 150*good.FLOPs() {
+		t.Fatalf("ForwardFLOPs(150) = %d", got)
+	}
+	s2 := ConvShape{C: 1, H: 7, W: 5, K: 1, KH: 3, KW: 3, Stride: 2, Pad: 0}
+	if s2.OH() != 3 || s2.OW() != 2 {
+		t.Fatalf("OH, OW = %d, %d; want 3, 2", s2.OH(), s2.OW())
+	}
+	bad := []ConvShape{
+		{C: 0, H: 4, W: 4, K: 1, KH: 3, KW: 3, Stride: 1},
+		{C: 1, H: 4, W: 4, K: 1, KH: 3, KW: 3, Stride: 0},
+		{C: 1, H: 4, W: 4, K: 1, KH: 3, KW: 3, Stride: 1, Pad: -1},
+		{C: 1, H: 2, W: 4, K: 1, KH: 3, KW: 3, Stride: 1},
+		{C: 1, H: 4, W: 4, K: 0, KH: 3, KW: 3, Stride: 1},
+	}
+	for _, s := range bad {
+		if s.Validate() == nil {
+			t.Errorf("%+v: Validate accepted a bad shape", s)
+		}
+	}
+}
+
+func TestConvScratchMonotone(t *testing.T) {
+	for _, s := range convTestShapes {
+		prev := 0
+		for n := 1; n <= 200; n++ {
+			sz := ConvScratchSize(s, n)
+			if sz < prev {
+				t.Fatalf("%+v: ConvScratchSize(%d) = %d < ConvScratchSize(%d) = %d", s, n, sz, n-1, prev)
+			}
+			prev = sz
+		}
+	}
+}
+
+// TestConvChunkSmallerThanScratch runs a chunk smaller than the one the
+// scratch was sized for, as the last chunk of a batch does.
+func TestConvChunkSmallerThanScratch(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	s := ConvShape{C: 3, H: 9, W: 7, K: 4, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	scratch := make([]float32, ConvScratchSize(s, 8))
+	n := 5
+	x := convRand(rng, n*s.InSize())
+	w := convRand(rng, s.WeightSize())
+	y := make([]float32, n*s.OutSize())
+	convWithGroup(4*s.OH()*s.OW(), true, func() {
+		scratch = make([]float32, ConvScratchSize(s, 8))
+		Conv2DForward(s, n, x, w, nil, y, scratch)
+	})
+	want, mag := convRefForward(s, n, x, w, nil)
+	convCompare(t, "y", y, want, mag)
+}
+
+func TestConvNoAllocs(t *testing.T) {
+	s := ConvShape{C: 4, H: 16, W: 16, K: 8, KH: 5, KW: 5, Stride: 1, Pad: 2}
+	n := 4
+	rng := rand.New(rand.NewSource(4))
+	x := convRand(rng, n*s.InSize())
+	w := convRand(rng, s.WeightSize())
+	b := convRand(rng, s.K)
+	y := convRand(rng, n*s.OutSize())
+	dx := make([]float32, len(x))
+	dw := make([]float32, len(w))
+	db := make([]float32, len(b))
+	scratch := make([]float32, ConvScratchSize(s, n))
+	convWithThreads(2, func() {
+		allocs := testing.AllocsPerRun(10, func() {
+			Conv2DForward(s, n, x, w, b, y, scratch)
+			Conv2DBackwardData(s, n, y, w, dx, scratch)
+			Conv2DBackwardFilter(s, n, x, y, dw, db, scratch)
+		})
+		if allocs != 0 {
+			t.Fatalf("%v allocations per run, want 0", allocs)
+		}
+	})
+}
+
+func TestConvPanics(t *testing.T) {
+	s := ConvShape{C: 2, H: 5, W: 5, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	n := 2
+	ok := func() (x, w, y, sc []float32) {
+		return make([]float32, n*s.InSize()), make([]float32, s.WeightSize()),
+			make([]float32, n*s.OutSize()), make([]float32, ConvScratchSize(s, n))
+	}
+	cases := map[string]func(){
+		"short x": func() {
+			x, w, y, sc := ok()
+			Conv2DForward(s, n, x[1:], w, nil, y, sc)
+		},
+		"short scratch": func() {
+			x, w, y, sc := ok()
+			Conv2DForward(s, n, x, w, nil, y, sc[1:])
+		},
+		"short dx": func() {
+			x, w, y, sc := ok()
+			Conv2DBackwardData(s, n, y, w, x[1:], sc)
+		},
+		"short dw": func() {
+			x, w, y, sc := ok()
+			Conv2DBackwardFilter(s, n, x, y, w[1:], nil, sc)
+		},
+		"bad shape": func() {
+			x, w, y, sc := ok()
+			b := s
+			b.Stride = 0
+			Conv2DForward(b, n, x, w, nil, y, sc)
+		},
+	}
+	for name, f := range cases {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// TestConvHelpers checks the row helpers on every path against plain loops,
+// for every width around the vector sizes.
+func TestConvHelpers(t *testing.T) {
+	convForEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(5))
+		for cols := 1; cols <= 70; cols++ {
+			rows := 3
+			dstStride, srcStride := cols+5, cols+3
+			src := convRand(rng, rows*srcStride)
+			dst := convRand(rng, rows*dstStride+1)
+			want := append([]float32(nil), dst...)
+			convCopyRows(dst, src, rows, cols, dstStride, srcStride)
+			for r := 0; r < rows; r++ {
+				copy(want[r*dstStride:r*dstStride+cols], src[r*srcStride:])
+			}
+			for i := range want {
+				if dst[i] != want[i] {
+					t.Fatalf("copyRows cols=%d: dst[%d] = %g, want %g", cols, i, dst[i], want[i])
+				}
+			}
+			convAddRows(dst, src, rows, cols, dstStride, srcStride)
+			for r := 0; r < rows; r++ {
+				for q := 0; q < cols; q++ {
+					want[r*dstStride+q] += src[r*srcStride+q]
+				}
+			}
+			for i := range want {
+				if dst[i] != want[i] {
+					t.Fatalf("addRows cols=%d: dst[%d] = %g, want %g", cols, i, dst[i], want[i])
+				}
+			}
+			x := src[:cols]
+			y := convRand(rng, cols+1)
+			last := y[cols]
+			convAddConst(y, x, 1.5)
+			for i, v := range x {
+				if y[i] != v+1.5 {
+					t.Fatalf("addConst n=%d: y[%d] = %g, want %g", cols, i, y[i], v+1.5)
+				}
+			}
+			if y[cols] != last {
+				t.Fatalf("addConst n=%d wrote past the end", cols)
+			}
+			var ref, mag float64
+			for _, v := range x {
+				ref += float64(v)
+				mag += math.Abs(float64(v))
+			}
+			if got := convSum32(x); math.Abs(float64(got)-ref) > 1e-6*mag+1e-6 {
+				t.Fatalf("sum32 n=%d = %g, want %g", cols, got, ref)
+			}
+		}
+		if convSum32(nil) != 0 {
+			t.Fatal("sum32(nil) != 0")
+		}
+	})
+}

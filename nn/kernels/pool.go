@@ -1,0 +1,275 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Parallel GEMM runs on a persistent team of worker goroutines, started
+// lazily the first time a product is large enough to be split and reused
+// afterwards. A call that uses the team holds team.mu for its duration;
+// a concurrent caller that finds the team busy computes its whole product
+// on its own goroutine instead of waiting. Packing buffers belong to the
+// workers (or come from a free list for callers) and only grow, so the steady
+// state allocates nothing.
+
+// minParallelFlops is the product size (2·m·n·k) below which Sgemm stays on
+// the calling goroutine: waking a worker costs a few microseconds.
+const minParallelFlops = 3 << 20
+
+// spinLimit bounds how many times a waiting goroutine yields before it
+// parks: workers keep polling for a short while after a product so that the
+// next one, typically microseconds later in a training step, starts at once.
+const spinLimit = 2000
+
+// threads is the number of threads set by SetThreads; 0 means
+// runtime.GOMAXPROCS(0) at call time.
+var threads atomic.Int32
+
+// SetThreads sets the number of threads parallel kernels use; n < 1 means
+// runtime.GOMAXPROCS(0). Results do not depend on it.
+func SetThreads(n int) {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	threads.Store(int32(n))
+}
+
+// Threads returns the number of threads parallel kernels use.
+func Threads() int {
+	if t := threads.Load(); t > 0 {
+		return int(t)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// packBuf holds the packed blocks of A and B and an edge tile for one
+// goroutine. Its slices only grow.
+type packBuf struct {
+	a, b []float32
+	tile []float32
+}
+
+// ensure grows the buffers to hold na, nb and nt elements.
+func (p *packBuf) ensure(na, nb, nt int) {
+	if len(p.a) < na {
+		p.a = alignedFloats(na)
+	}
+	if len(p.b) < nb {
+		p.b = alignedFloats(nb)
+	}
+	if len(p.tile) < nt {
+		p.tile = alignedFloats(nt)
+	}
+}
+
+// alignedFloats returns n zeroed float32s starting on a 64-byte boundary.
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 4)
+	return s[off : off+n : off+n]
+}
+
+// Free list of packing buffers for goroutines that compute without the team.
+var (
+	bufMu   sync.Mutex
+	bufFree []*packBuf
+)
+
+func getBuf() *packBuf {
+	bufMu.Lock()
+	if n := len(bufFree); n > 0 {
+		b := bufFree[n-1]
+		bufFree[n-1] = nil
+		bufFree = bufFree[:n-1]
+		bufMu.Unlock()
+		return b
+	}
+	bufMu.Unlock()
+	return new(packBuf)
+}
+
+func putBuf(b *packBuf) {
+	bufMu.Lock()
+	bufFree = append(bufFree, b)
+	bufMu.Unlock()
+}
+
+// signal is a wake-up event: post advances a generation counter, wait
+// returns once the counter differs from the value the waiter last saw. The
+// waiter first polls (yielding the processor between polls), then parks on
+// a channel; posts never block.
+type signal struct {
+	gen    atomic.Uint32
+	parked atomic.Bool
+	ch     chan struct{}
+}
+
+func newSignal() signal { return signal{ch: make(chan struct{}, 1)} }
+
+func (s *signal) post() {
+	s.gen.Add(1)
+	if s.parked.CompareAndSwap(true, false) {
+		s.ch <- struct{}{}
+	}
+}
+
+// wait blocks until the generation differs from last and returns it.
+func (s *signal) wait(last uint32) uint32 {
+	for i := 0; i < spinLimit; i++ {
+		if g := s.gen.Load(); g != last {
+			return g
+		}
+		runtime.Gosched()
+	}
+	for {
+		s.parked.Store(true)
+		if g := s.gen.Load(); g != last {
+			if !s.parked.CompareAndSwap(true, false) {
+				<-s.ch // a post saw us parked and sent; consume it
+			}
+			return g
+		}
+		<-s.ch
+		if g := s.gen.Load(); g != last {
+			return g
+		}
+	}
+}
+
+// gemmTask is the block of C one thread computes: rows [i0, i1), columns
+// [j0, j1).
+type gemmTask struct{ i0, i1, j0, j1 int }
+
+// worker is one persistent helper goroutine of the team.
+type worker struct {
+	id   int // index into team.tasks (≥ 1; the caller takes task 0)
+	buf  packBuf
+	wake signal
+}
+
+// team is the worker pool. Fields other than mu are owned by the goroutine
+// holding mu, and read by workers between their wake-up and their done
+// report.
+type team struct {
+	mu      sync.Mutex
+	workers []*worker
+	buf     packBuf // the caller's packing buffers
+	pp      *gemmParams
+	g       gemmArgs
+	tasks   []gemmTask
+	pending atomic.Int32
+	done    signal
+}
+
+var theTeam = team{done: newSignal()}
+
+// grow starts workers until the team has n of them.
+func (t *team) grow(n int) {
+	for len(t.workers) < n {
+		w := &worker{id: len(t.workers) + 1, wake: newSignal()}
+		t.workers = append(t.workers, w)
+		go t.loop(w)
+	}
+	if cap(t.tasks) < n+1 {
+		t.tasks = make([]gemmTask, n+1)
+	}
+}
+
+// loop is the body of a worker goroutine.
+func (t *team) loop(w *worker) {
+	var seen uint32
+	for {
+		seen = w.wake.wait(seen)
+		task := t.tasks[w.id]
+		gemmPiece(t.pp, &w.buf, &t.g, task.i0, task.i1, task.j0, task.j1)
+		if t.pending.Add(-1) == 0 {
+			t.done.post()
+		}
+	}
+}
+
+// run computes the product g with nt threads. The caller holds t.mu.
+func (t *team) run(pp *gemmParams, g *gemmArgs, nt int) {
+	t.grow(nt - 1)
+	t.pp = pp
+	t.g = *g
+	tasks := t.tasks[:nt]
+	splitC(pp, g, tasks)
+	t.pending.Store(int32(nt - 1))
+	seen := t.done.gen.Load()
+	for _, w := range t.workers[:nt-1] {
+		w.wake.post()
+	}
+	gemmPiece(pp, &t.buf, g, tasks[0].i0, tasks[0].i1, tasks[0].j0, tasks[0].j1)
+	t.done.wait(seen)
+	// Drop references to the caller's matrices.
+	t.g.a, t.g.b, t.g.c = nil, nil, nil
+}
+
+// sgemmRun computes the checked product g, in parallel when it is large.
+func sgemmRun(pp *gemmParams, g *gemmArgs) {
+	if nt := numThreads(pp, g); nt > 1 && theTeam.mu.TryLock() {
+		theTeam.run(pp, g, nt)
+		theTeam.mu.Unlock()
+		return
+	}
+	buf := getBuf()
+	gemmPiece(pp, buf, g, 0, g.m, 0, g.n)
+	putBuf(buf)
+}
+
+// numThreads returns how many threads product g should use.
+func numThreads(pp *gemmParams, g *gemmArgs) int {
+	flops := 2 * float64(g.m) * float64(g.n) * float64(g.k)
+	if flops < minParallelFlops {
+		return 1
+	}
+	nt := min(Threads(), int(flops/minParallelFlops)*2)
+	tiles := ((g.m + pp.mr - 1) / pp.mr) * ((g.n + pp.nr - 1) / pp.nr)
+	return max(1, min(nt, tiles))
+}
+
+// splitC divides C among len(tasks) threads as a grid of tm×tn blocks whose
+// edges fall on micro-tile boundaries, choosing the grid that minimises the
+// largest block's work (multiply-adds plus packing).
+func splitC(pp *gemmParams, g *gemmArgs, tasks []gemmTask) {
+	nt := len(tasks)
+	mt := (g.m + pp.mr - 1) / pp.mr
+	ntl := (g.n + pp.nr - 1) / pp.nr
+	bestTm, bestCost := 0, 0.0
+	for tm := 1; tm <= nt; tm++ {
+		if nt%tm != 0 {
+			continue
+		}
+		tn := nt / tm
+		if tm > mt || tn > ntl {
+			continue
+		}
+		rows := float64((mt + tm - 1) / tm * pp.mr)
+		cols := float64((ntl + tn - 1) / tn * pp.nr)
+		k := float64(g.k)
+		cost := rows*cols*k + 8*(rows+cols)*k
+		if bestTm == 0 || cost < bestCost {
+			bestTm, bestCost = tm, cost
+		}
+	}
+	if bestTm == 0 {
+		// No grid fits (cannot happen: numThreads caps nt by the tile
+		// count and nt ≤ 2 on this code's targets); fall back to one
+		// block row per thread with empty tasks past the tiles.
+		bestTm = nt
+	}
+	tm, tn := bestTm, nt/bestTm
+	for r := 0; r < tm; r++ {
+		i0 := min(g.m, r*mt/tm*pp.mr)
+		i1 := min(g.m, (r+1)*mt/tm*pp.mr)
+		for c := 0; c < tn; c++ {
+			j0 := min(g.n, c*ntl/tn*pp.nr)
+			j1 := min(g.n, (c+1)*ntl/tn*pp.nr)
+			tasks[r*tn+c] = gemmTask{i0, i1, j0, j1}
+		}
+	}
+}

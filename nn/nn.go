@@ -1,0 +1,174 @@
+// Package nn is the core of the framework: parameters, the Layer contract,
+// the Network that runs a batch forward and backward through planned,
+// reusable buffers, and the softmax cross-entropy loss.
+//
+// A Network is built once for a batch size. Building plans every buffer —
+// parameters, gradients, the tensors each layer saves for backward, and the
+// transient activations — so a training step in steady state allocates
+// nothing and the heap figures measured during training are exactly what the
+// plan holds. The batch runs forward in chunks of samples (transient
+// activations are chunk-sized) while each layer keeps, for the whole batch,
+// only what its backward needs; what a layer keeps is the only thing a
+// gradient estimator (package inject) changes.
+package nn
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// Shape is the shape of one sample: (features) for flat data, (C, H, W) for
+// images. The batch dimension is never part of a Shape.
+type Shape []int
+
+// Size returns the number of elements of one sample.
+func (s Shape) Size() int {
+	if len(s) == 0 {
+		return 0
+	}
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// Equal reports whether s and t are the same shape.
+func (s Shape) Equal(t Shape) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := range s {
+		if s[i] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String formats the shape as "C×H×W".
+func (s Shape) String() string {
+	out := ""
+	for i, d := range s {
+		if i > 0 {
+			out += "×"
+		}
+		out += fmt.Sprint(d)
+	}
+	return out
+}
+
+// Param is a trainable parameter: its values, its gradient for the current
+// step, and a name that is unique within a network (for checkpoints).
+type Param struct {
+	Name  string
+	Shape []int
+	Value []float32
+	Grad  []float32
+}
+
+// NewParam allocates a parameter of the given shape with zero values and
+// gradient.
+func NewParam(name string, shape ...int) *Param {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return &Param{Name: name, Shape: append([]int(nil), shape...), Value: make([]float32, n), Grad: make([]float32, n)}
+}
+
+// Tensor returns a gorgonia tensor that shares the parameter's values:
+// writing to it changes the parameter.
+func (p *Param) Tensor() *tensor.Dense {
+	return tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Value))
+}
+
+// GradTensor returns a gorgonia tensor that shares the parameter's gradient.
+func (p *Param) GradTensor() *tensor.Dense {
+	return tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Grad))
+}
+
+// Set copies t's values into the parameter. t must be a float32 tensor with
+// the parameter's number of elements.
+func (p *Param) Set(t *tensor.Dense) error {
+	data, ok := t.Data().([]float32)
+	if !ok {
+		return fmt.Errorf("nn: param %s: tensor holds %T, want []float32", p.Name, t.Data())
+	}
+	if len(data) != len(p.Value) {
+		return fmt.Errorf("nn: param %s: tensor has %d elements (shape %v), want %d (shape %v)", p.Name, len(data), t.Shape(), len(p.Value), p.Shape)
+	}
+	copy(p.Value, data)
+	return nil
+}
+
+// Step describes the work a layer is asked to do: which training iteration,
+// whether this is training (save for backward) or evaluation, and which
+// chunk [Off, Off+N) of a batch of Batch samples the call covers.
+type Step struct {
+	Iter  int64
+	Train bool
+	Batch int
+	Off   int
+	N     int
+}
+
+// Layer is one stage of a Network. Forward and Backward work on one chunk of
+// samples at a time; a layer keeps what backward needs for the whole batch
+// (at sample offset Step.Off) in buffers it allocated in Build.
+type Layer interface {
+	// Name is a short human-readable description, such as "dense 784→300".
+	Name() string
+	// Build plans the layer for per-sample input shape in, batches of up to
+	// batch samples and chunks of up to chunk samples. It allocates every
+	// buffer the layer needs and returns the per-sample output shape.
+	Build(in Shape, batch, chunk int) (Shape, error)
+	// Forward computes y for the chunk's samples x (both chunk-major, N
+	// samples). In training it saves what Backward will need.
+	Forward(st *Step, x, y []float32)
+	// Backward receives dy for the chunk and writes dx (nil for the first
+	// layer, where the input gradient is not needed). It accumulates the
+	// parameter gradients of the chunk.
+	Backward(st *Step, dy, dx []float32)
+	// Params lists the trainable parameters (nil when there are none).
+	Params() []*Param
+	// SavedBytes is the number of bytes this layer holds for backward with
+	// a full batch (its planned buffers), including any extra copies an
+	// estimator keeps at selection steps.
+	SavedBytes() int64
+}
+
+// Starter is implemented by layers that must act once per training step
+// before the first forward chunk (for example to draw the step's random
+// projection).
+type Starter interface {
+	StartStep(st *Step)
+}
+
+// Finisher is implemented by layers that must act once per training step
+// after the last backward chunk (for example to scale an estimate or score
+// candidate projections).
+type Finisher interface {
+	FinishStep(st *Step)
+}
+
+// Seeded is implemented by layers that draw random numbers. The Network
+// gives each one the run's seed and the layer's index, which together key
+// every draw.
+type Seeded interface {
+	SetSeed(seed uint64, index int)
+}
+
+// Scratcher is implemented by layers that need temporary memory during a
+// forward or backward call but keep nothing in it between calls. The Network
+// allocates one scratch area, as large as the largest request, and shares it
+// among all such layers (they never run at the same time).
+type Scratcher interface {
+	// ScratchFloats is the number of float32 the layer needs, known after
+	// Build.
+	ScratchFloats() int
+	// UseScratch hands the layer its scratch area (at least ScratchFloats
+	// long).
+	UseScratch(s []float32)
+}

@@ -1,0 +1,87 @@
+package train
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory that is synced and renamed over path, so a crash never leaves a
+// half-written file.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Save writes rec as dir/run.json and its curves as dir/curves.csv,
+// creating dir if needed.
+func (rec *Record) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "run.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, "curves.csv"), curvesCSV(rec.Curves))
+}
+
+func curvesCSV(ps []Point) []byte {
+	var b bytesBuffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"iter", "train_loss", "test_loss", "test_accuracy", "lr"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+	for _, p := range ps {
+		_ = w.Write([]string{strconv.Itoa(p.Iter), f(p.TrainLoss), f(p.TestLoss), f(p.TestAccuracy), f(p.LR)})
+	}
+	w.Flush()
+	return b.data
+}
+
+type bytesBuffer struct{ data []byte }
+
+func (b *bytesBuffer) Write(p []byte) (int, error) { b.data = append(b.data, p...); return len(p), nil }
+
+// Summary formats the record's headline figures for people, one per line.
+func (rec *Record) Summary() string {
+	mb := func(b float64) string { return fmt.Sprintf("%.2f MB", b/1e6) }
+	return fmt.Sprintf(`model         %s on %s, estimator %s
+iterations    %d × batch %d, %.3f ms/iter (%d threads, %s kernels)
+test accuracy %.2f%%
+test loss     %.4f
+train loss    %.4f
+peak heap     %s (%s above the %s of data and buffers present before the network was built)
+saved for backward (peak) %s; transient work buffers %s
+`,
+		rec.Model, rec.Dataset, rec.Estimator,
+		rec.Iters, rec.Batch, rec.MsPerIter, rec.Threads, rec.KernelPath,
+		100*rec.TestAccuracy, rec.TestLoss, rec.TrainLoss,
+		mb(float64(rec.PeakHeapBytes)), mb(float64(rec.TrainHeapBytes)), mb(float64(rec.BaseHeapBytes)),
+		mb(float64(rec.SavedBytesPeak)), mb(float64(rec.WorkBytes)))
+}

@@ -1,0 +1,166 @@
+// Package train runs training: the loop over batches, the optimisers (Adam,
+// SGD, weight decay, step decay), periodic evaluation, the memory meter, run
+// records (run.json, curves.csv) and progress reporting.
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/models"
+)
+
+// Config is everything a training run needs. Zero values take the model's
+// defaults where noted.
+type Config struct {
+	Model     string           // registered model name
+	Dataset   string           // data set name; "" = the model's default
+	Estimator inject.Estimator // gradient estimator of the Dense/Conv2D layers
+	Dropout   float64          // forward dropout probability (0 = none)
+	Iters     int              // iterations; 0 = the model's default
+	Batch     int              // batch size
+	LR        float64          // initial learning rate; 0 = the model's default
+	WD        float64          // weight decay (L2)
+	Optimizer string           // "adam" (default) or "sgd"
+	Momentum  float64          // SGD momentum
+	LRFactor  float64          // step-decay factor (0.6)
+	LRSteps   int              // decays over the run (10: every 10% of the iterations)
+	Seed      uint64           // seeds weights, data order and every random draw
+	Threads   int              // kernel threads (0 = all cores)
+	EvalEvery int              // iterations between test evaluations (0 = 10 per run)
+	Bootstrap int              // >0: train on bootstrap resample number Bootstrap of the training set
+	TrainSize int              // >0: use only the first TrainSize training samples
+	TestSize  int              // >0: evaluate on only the first TestSize test samples
+	Chunk     int              // samples per forward/backward call (0 = automatic)
+	Data      datasets.Options // where the data comes from
+
+	Progress io.Writer // progress output (nil = none)
+	Terminal bool      // Progress is a terminal: draw a bar instead of lines
+}
+
+// Defaults fills the zero fields of c from the model's spec and the paper's
+// protocol and returns the result.
+func (c Config) Defaults() (Config, error) {
+	if c.Model == "" {
+		c.Model = "smallfc"
+	}
+	spec, err := models.Get(c.Model)
+	if err != nil {
+		return c, err
+	}
+	if c.Dataset == "" {
+		c.Dataset = spec.Dataset
+	}
+	if c.Iters == 0 {
+		c.Iters = spec.Iters
+	}
+	if c.Batch == 0 {
+		c.Batch = 150
+	}
+	if c.LR == 0 {
+		c.LR = spec.LR
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = "adam"
+	}
+	if c.LRFactor == 0 {
+		c.LRFactor = 0.6
+	}
+	if c.LRSteps == 0 {
+		c.LRSteps = 10
+	}
+	if c.EvalEvery == 0 {
+		c.EvalEvery = max(1, c.Iters/10)
+	}
+	return c, nil
+}
+
+// Validate reports the first invalid setting with a one-line message.
+func (c Config) Validate() error {
+	switch {
+	case c.Iters < 1:
+		return fmt.Errorf("iters must be ≥ 1, got %d", c.Iters)
+	case c.Batch < 1:
+		return fmt.Errorf("batch must be ≥ 1, got %d", c.Batch)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("learning rate must be a positive number, got %g", c.LR)
+	case !(c.WD >= 0) || math.IsInf(c.WD, 0):
+		return fmt.Errorf("weight decay must be ≥ 0, got %g", c.WD)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
+	case !(c.LRFactor > 0 && c.LRFactor <= 1):
+		return fmt.Errorf("learning-rate decay factor must be in (0, 1], got %g", c.LRFactor)
+	case c.LRSteps < 1:
+		return fmt.Errorf("learning-rate decay steps must be ≥ 1, got %d", c.LRSteps)
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout)
+	case c.Threads < 0:
+		return fmt.Errorf("threads must be ≥ 0, got %d", c.Threads)
+	case c.EvalEvery < 1:
+		return fmt.Errorf("eval-every must be ≥ 1, got %d", c.EvalEvery)
+	case c.Bootstrap < 0 || c.TrainSize < 0 || c.TestSize < 0 || c.Chunk < 0:
+		return errors.New("bootstrap, train-size, test-size and chunk must be ≥ 0")
+	}
+	if _, err := NewOptimizer(c.Optimizer, c.Momentum, c.WD); err != nil {
+		return err
+	}
+	if err := c.Estimator.Validate(); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "inject: "))
+	}
+	return nil
+}
+
+// Point is one evaluation of a run's learning curves.
+type Point struct {
+	Iter         int     `json:"iter"`
+	TrainLoss    float64 `json:"train_loss"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	LR           float64 `json:"lr"`
+}
+
+// Record is the outcome of a run, written as run.json.
+type Record struct {
+	Model         string  `json:"model"`
+	Dataset       string  `json:"dataset"`
+	Estimator     string  `json:"estimator"`
+	EstimatorMode string  `json:"estimator_mode"`
+	RADKind       string  `json:"rad_kind,omitempty"`
+	Keep          float64 `json:"keep,omitempty"`
+	KMax          int     `json:"kmax,omitempty"`
+	M             int     `json:"m,omitempty"`
+	Eps           float64 `json:"eps,omitempty"`
+	SPADVariant   string  `json:"spad_variant,omitempty"`
+	Dropout       float64 `json:"dropout"`
+	Iters         int     `json:"iters"`
+	Batch         int     `json:"batch"`
+	Seed          uint64  `json:"seed"`
+	LR            float64 `json:"lr"`
+	WD            float64 `json:"wd"`
+	Optimizer     string  `json:"optimizer"`
+	Bootstrap     int     `json:"bootstrap"`
+	Threads       int     `json:"threads"`
+	KernelPath    string  `json:"kernel_path"`
+	CPU           string  `json:"cpu"`
+	Params        int     `json:"params"`
+
+	TestAccuracy float64 `json:"test_accuracy"`
+	TestLoss     float64 `json:"test_loss"`
+	TrainLoss    float64 `json:"train_loss"`
+	MsPerIter    float64 `json:"ms_per_iter"`
+	WallSeconds  float64 `json:"wall_seconds"`
+
+	PeakHeapBytes  uint64 `json:"peak_heap_bytes"`
+	BaseHeapBytes  uint64 `json:"base_heap_bytes"`
+	TrainHeapBytes uint64 `json:"train_heap_bytes"`
+	SavedBytesPeak int64  `json:"saved_bytes_peak"`
+	WorkBytes      int64  `json:"work_bytes"`
+	DataBytes      int64  `json:"data_bytes"`
+
+	Curves []Point `json:"curves"`
+}
