@@ -3,24 +3,36 @@ package layers
 import (
 	"fmt"
 
+	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/kernels"
 )
 
 // Conv2D is a 2-D convolution (cross-correlation) over NCHW samples with
-// OutC filters of InC×KH×KW, a stride, zero padding and a bias. With the
-// baseline estimator it saves its whole input for the filter gradient; the
-// input gradient never needs it.
+// OutC filters of InC×KH×KW, a stride, zero padding and a bias. The input
+// gradient never needs the input; the filter gradient does, so the input is
+// what the layer saves — in full with the baseline estimator, or, with RAD
+// or SPAD, each (sample, channel) map of H·W positions compressed to
+// K = ⌈keep·H·W⌉ values.
 type Conv2D struct {
 	InC, OutC, KH, KW, Stride, Pad int
 	W, B                           *nn.Param
+	// Estimator chooses what is saved for the filter gradient; set it
+	// before the network is built. The zero value is the baseline.
+	Estimator inject.Estimator
 
-	shape   kernels.ConvShape
-	seed    uint64
-	index   int
-	saved   []float32 // baseline: batch × C×H×W copy of the input
+	shape kernels.ConvShape
+	seed  uint64
+	index int
+	inj   injection
+	chunk int
+
+	// scratch partition: [conv | x̂ of a chunk | projector]
 	scratch []float32
 	convScr int
+	xhatLen int
+	pscr    int
+	candDW  []float32 // SPAD: m filter gradients of the scoring sub-batch
 }
 
 // NewConv2D returns a convolution with inC input channels, outC filters of
@@ -65,38 +77,97 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	bound := fanInBound(c.InC * c.KH * c.KW)
 	uniformInit(c.W.Value, bound, c.seed, c.index, 0)
 	uniformInit(c.B.Value, bound, c.seed, c.index, 1)
-	c.saved = make([]float32, batch*c.shape.InSize())
+	if err := c.Estimator.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	c.chunk = chunk
+	c.inj.plan(c.Estimator, c.seed, c.index, batch, c.InC, in[1]*in[2])
 	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
+	if c.inj.active {
+		c.xhatLen = chunk * c.shape.InSize()
+		c.pscr = c.inj.projScratch(chunk*c.InC, 0)
+		if c.inj.cands != nil {
+			c.candDW = make([]float32, c.Estimator.M*len(c.W.Value))
+		}
+	}
 	return out, nil
 }
 
-// ScratchFloats implements nn.Scratcher.
-func (c *Conv2D) ScratchFloats() int { return c.convScr }
+// ScratchFloats implements nn.Scratcher: the convolution's own scratch, and
+// with injection the rebuilt input of a chunk and the projector's scratch.
+func (c *Conv2D) ScratchFloats() int { return c.convScr + c.xhatLen + c.pscr }
+
+// StartStep implements nn.Starter: the scheduler picks this step's key.
+func (c *Conv2D) StartStep(st *nn.Step) { c.inj.start(st) }
+
+func (c *Conv2D) scratches() (conv, xhat, proj []float32) {
+	a, b := c.convScr, c.convScr+c.xhatLen
+	return c.scratch[:a], c.scratch[a:b], c.scratch[b : b+c.pscr]
+}
 
 // UseScratch implements nn.Scratcher.
 func (c *Conv2D) UseScratch(s []float32) { c.scratch = s }
 
-// Forward: y = conv(x, W) + b; saves x.
+// Forward: y = conv(x, W) + b; saves x (or its compression).
 func (c *Conv2D) Forward(st *nn.Step, x, y []float32) {
-	n, in := st.N, c.shape.InSize()
-	kernels.Conv2DForward(c.shape, n, x, c.W.Value, c.B.Value, y, c.scratch)
+	conv, _, proj := c.scratches()
+	kernels.Conv2DForward(c.shape, st.N, x, c.W.Value, c.B.Value, y, conv)
 	if st.Train {
-		copy(c.saved[st.Off*in:(st.Off+n)*in], x[:n*in])
+		c.inj.save(st, x, proj)
 	}
 }
 
-// Backward: dW += dy ⋆ x, db += Σ dy, dx = convᵀ(dy, W).
+// Backward: dW += dy ⋆ x̂ (x̂ = x for the baseline), db += Σ dy,
+// dx = convᵀ(dy, W).
 func (c *Conv2D) Backward(st *nn.Step, dy, dx []float32) {
-	n, in := st.N, c.shape.InSize()
-	xs := c.saved[st.Off*in : (st.Off+n)*in]
-	kernels.Conv2DBackwardFilter(c.shape, n, xs, dy, c.W.Grad, c.B.Grad, c.scratch)
-	if dx != nil {
-		kernels.Conv2DBackwardData(c.shape, n, dy, c.W.Value, dx, c.scratch)
+	n := st.N
+	conv, xhat, proj := c.scratches()
+	xs := c.inj.chunk(st)
+	if !c.inj.active {
+		kernels.Conv2DBackwardFilter(c.shape, n, xs, dy, c.W.Grad, c.B.Grad, conv)
+	} else {
+		xh := xhat[:n*c.shape.InSize()]
+		c.inj.proj.Reconstruct(c.inj.sched.StepKey(), xs, n*c.InC, st.Off*c.InC, xh, proj)
+		if s := c.inj.sched.Scale(); s != 1 {
+			kernels.Scale(s, xh)
+		}
+		kernels.Conv2DBackwardFilter(c.shape, n, xh, dy, c.W.Grad, nil, conv)
+		kernels.SumChannels(c.B.Grad, dy, n, c.OutC, c.shape.OH()*c.shape.OW())
+		if c.inj.selecting() {
+			if ns := c.inj.candSamples(st); ns > 0 {
+				xh = xhat[:ns*c.shape.InSize()]
+				w := len(c.W.Value)
+				for j := 0; j < c.Estimator.M; j++ {
+					c.inj.proj.Reconstruct(c.inj.sched.CandidateKey(j), c.inj.cand(j, st.Off, ns), ns*c.InC, st.Off*c.InC, xh, proj)
+					kernels.Conv2DBackwardFilter(c.shape, ns, xh, dy, c.candDW[j*w:(j+1)*w], nil, conv)
+				}
+			}
+		}
 	}
+	if dx != nil {
+		kernels.Conv2DBackwardData(c.shape, n, dy, c.W.Value, dx, conv)
+	}
+}
+
+// FinishStep implements nn.Finisher: at a SPAD selection step, score each
+// candidate by the squared norm of the filter gradient it gave on the
+// sub-batch and let the scheduler keep the best.
+func (c *Conv2D) FinishStep(st *nn.Step) {
+	if !c.inj.active || !c.inj.selecting() {
+		return
+	}
+	w := len(c.W.Value)
+	for j := range c.inj.scores {
+		g := c.candDW[j*w : (j+1)*w]
+		c.inj.scores[j] = kernels.SumSquares(g)
+		clear(g)
+	}
+	c.inj.selectBest()
 }
 
 // Params implements nn.Layer.
 func (c *Conv2D) Params() []*nn.Param { return []*nn.Param{c.W, c.B} }
 
-// SavedBytes implements nn.Layer.
-func (c *Conv2D) SavedBytes() int64 { return int64(len(c.saved)) * 4 }
+// SavedBytes implements nn.Layer: the saved input (or its compression), and
+// for SPAD the candidates' copies and their filter gradients.
+func (c *Conv2D) SavedBytes() int64 { return c.inj.savedBytes() + int64(len(c.candDW))*4 }

@@ -3,20 +3,33 @@ package layers
 import (
 	"fmt"
 
+	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/kernels"
 )
 
 // Dense is a fully connected layer y = x·Wᵀ + b with W of shape out×in
-// (PyTorch's layout). With the baseline estimator it saves its whole input
-// for the weight gradient; the input gradient dx = dy·W never needs x.
+// (PyTorch's layout). The input gradient dx = dy·W never needs x; only the
+// weight gradient dW = dyᵀ·x does, so x is what the layer saves — in full
+// with the baseline estimator, compressed with RAD or SPAD (see Estimator).
 type Dense struct {
 	In, Out int
 	W, B    *nn.Param
+	// Estimator chooses what is saved for the weight gradient; set it
+	// before the network is built. The zero value is the baseline.
+	Estimator inject.Estimator
 
 	seed  uint64
 	index int
-	saved []float32 // baseline: batch × In copy of the input
+	inj   injection
+	batch int
+	chunk int
+
+	// scratch partition (shared with other layers between calls)
+	scratch []float32
+	pscr    int       // projector scratch floats
+	xhatRow int       // rows rebuilt at a time for diff-sample weight gradients
+	dsub    []float32 // SPAD: δ of the scoring sub-batch (sub × Out)
 }
 
 // NewDense returns a Dense layer with in inputs and out outputs. Its weights
@@ -47,38 +60,104 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.Estimator.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name(), err)
+	}
+	d.batch, d.chunk = batch, chunk
 	d.W = nn.NewParam(fmt.Sprintf("%d.dense.weight", d.index), d.Out, d.In)
 	d.B = nn.NewParam(fmt.Sprintf("%d.dense.bias", d.index), d.Out)
 	bound := fanInBound(d.In)
 	uniformInit(d.W.Value, bound, d.seed, d.index, 0)
 	uniformInit(d.B.Value, bound, d.seed, d.index, 1)
-	d.saved = make([]float32, batch*d.In)
+	d.inj.plan(d.Estimator, d.seed, d.index, batch, 1, d.In)
+	if d.inj.active {
+		d.pscr = d.inj.projScratch(max(chunk, d.inj.sub), d.Out)
+		if d.Estimator.Kind == inject.DiffSample {
+			d.xhatRow = min(chunk, 64)
+		}
+		if d.inj.cands != nil {
+			d.dsub = make([]float32, d.inj.sub*d.Out)
+		}
+	}
 	return out, nil
 }
 
-// Forward: y = x·Wᵀ + b; saves x.
+// ScratchFloats implements nn.Scratcher: the projector's scratch, rows
+// rebuilt for diff-sample gradients, and a weight-sized buffer for scoring
+// SPAD candidates.
+func (d *Dense) ScratchFloats() int {
+	n := d.pscr + d.xhatRow*d.In
+	if d.dsub != nil {
+		n += d.Out * d.In
+	}
+	return n
+}
+
+// UseScratch implements nn.Scratcher.
+func (d *Dense) UseScratch(s []float32) { d.scratch = s }
+
+// StartStep implements nn.Starter: the scheduler picks this step's key.
+func (d *Dense) StartStep(st *nn.Step) { d.inj.start(st) }
+
+// Forward: y = x·Wᵀ + b; saves x (or its compression).
 func (d *Dense) Forward(st *nn.Step, x, y []float32) {
 	n := st.N
 	kernels.Sgemm(false, true, n, d.Out, d.In, 1, x, d.In, d.W.Value, d.In, 0, y, d.Out)
 	kernels.AddBias(y, d.B.Value, n, d.Out)
 	if st.Train {
-		copy(d.saved[st.Off*d.In:(st.Off+n)*d.In], x[:n*d.In])
+		d.inj.save(st, x, d.scratch[:d.pscr])
 	}
 }
 
-// Backward: dW += dyᵀ·x, db += Σ dy, dx = dy·W.
+// Backward: dW += dyᵀ·x̂ (x̂ = x for the baseline), db += Σ dy, dx = dy·W.
 func (d *Dense) Backward(st *nn.Step, dy, dx []float32) {
 	n := st.N
-	xs := d.saved[st.Off*d.In : (st.Off+n)*d.In]
-	kernels.Sgemm(true, false, d.Out, d.In, n, 1, dy, d.Out, xs, d.In, 1, d.W.Grad, d.In)
+	xs := d.inj.chunk(st)
+	switch {
+	case !d.inj.active:
+		kernels.Sgemm(true, false, d.Out, d.In, n, 1, dy, d.Out, xs, d.In, 1, d.W.Grad, d.In)
+	case d.Estimator.Kind == inject.DiffSample:
+		// A per-row scatter is slower than rebuilding a few rows and
+		// multiplying: x̂ lives only in scratch, a block of rows at a time.
+		key, scale := d.inj.sched.StepKey(), d.inj.sched.Scale()
+		xh := d.scratch[d.pscr : d.pscr+d.xhatRow*d.In]
+		for r := 0; r < n; r += d.xhatRow {
+			k := min(d.xhatRow, n-r)
+			d.inj.proj.Reconstruct(key, xs[r*d.inj.k:(r+k)*d.inj.k], k, st.Off+r, xh, d.scratch[:d.pscr])
+			kernels.Sgemm(true, false, d.Out, d.In, k, scale, dy[r*d.Out:], d.Out, xh, d.In, 1, d.W.Grad, d.In)
+		}
+	default:
+		d.inj.proj.WeightGradScaled(d.inj.sched.Scale(), d.inj.sched.StepKey(), dy, xs, n, st.Off, d.Out, d.W.Grad, d.scratch[:d.pscr])
+	}
 	kernels.SumRows(d.B.Grad, dy, n, d.Out)
+	if d.inj.active && d.inj.selecting() {
+		if ns := d.inj.candSamples(st); ns > 0 {
+			copy(d.dsub[st.Off*d.Out:], dy[:ns*d.Out])
+		}
+	}
 	if dx != nil {
 		kernels.Sgemm(false, false, n, d.In, d.Out, 1, dy, d.Out, d.W.Value, d.In, 0, dx, d.In)
 	}
 }
 
+// FinishStep implements nn.Finisher: at a SPAD selection step, score each
+// candidate by the norm of the weight gradient it gives on the sub-batch and
+// let the scheduler keep the best.
+func (d *Dense) FinishStep(st *nn.Step) {
+	if !d.inj.active || !d.inj.selecting() {
+		return
+	}
+	sub := min(d.inj.sub, st.Batch)
+	dW := d.scratch[d.pscr+d.xhatRow*d.In : d.pscr+d.xhatRow*d.In+d.Out*d.In]
+	for j := range d.inj.scores {
+		d.inj.scores[j] = d.inj.proj.GradNormSq(d.inj.sched.CandidateKey(j), d.dsub, d.inj.cand(j, 0, sub), sub, 0, d.Out, dW, d.scratch[:d.pscr])
+	}
+	d.inj.selectBest()
+}
+
 // Params implements nn.Layer.
 func (d *Dense) Params() []*nn.Param { return []*nn.Param{d.W, d.B} }
 
-// SavedBytes implements nn.Layer.
-func (d *Dense) SavedBytes() int64 { return int64(len(d.saved)) * 4 }
+// SavedBytes implements nn.Layer: the saved input (or its compression), the
+// SPAD candidates' copies and the sub-batch δ kept for scoring.
+func (d *Dense) SavedBytes() int64 { return d.inj.savedBytes() + int64(len(d.dsub))*4 }

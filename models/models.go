@@ -37,8 +37,26 @@ type Spec struct {
 	Layers func(o Options) []nn.Layer
 }
 
-// New assembles an unbuilt network from the spec.
-func (s Spec) New(o Options) *nn.Network { return nn.NewNetwork(s.Input, s.Layers(o)...) }
+// New assembles an unbuilt network from the spec, with o.Estimator on every
+// Dense and Conv2D layer.
+func (s Spec) New(o Options) *nn.Network {
+	ls := s.Layers(o)
+	SetEstimator(ls, o.Estimator)
+	return nn.NewNetwork(s.Input, ls...)
+}
+
+// SetEstimator sets e as the gradient estimator of every Dense and Conv2D
+// layer of ls.
+func SetEstimator(ls []nn.Layer, e inject.Estimator) {
+	for _, l := range ls {
+		switch l := l.(type) {
+		case *layers.Dense:
+			l.Estimator = e
+		case *layers.Conv2D:
+			l.Estimator = e
+		}
+	}
+}
 
 var registry = map[string]Spec{}
 

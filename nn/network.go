@@ -10,7 +10,7 @@ import (
 // DefaultChunkFloats bounds the transient activation buffers: a Network
 // whose largest per-sample activation has s elements runs its batch in
 // chunks of max(1, DefaultChunkFloats/s) samples unless told otherwise.
-const DefaultChunkFloats = 1 << 20
+const DefaultChunkFloats = 1 << 18
 
 // Network is a sequence of layers ending in logits, trained with softmax
 // cross-entropy. Build it once with Build; then TrainStep and Evaluate run

@@ -135,20 +135,36 @@ func (g convGeom) fwdScratch(n int) int {
 	return sz
 }
 
+// fwdNeed is the scratch of convFwdCore for n samples on the current path.
+func (g convGeom) fwdNeed(n int) int {
+	if convDirectFwdOK(g) {
+		return g.directFwdScratch(n)
+	}
+	return g.fwdScratch(n)
+}
+
+// filterNeed is the scratch of the filter gradient for n samples.
+func (g convGeom) filterNeed(n int) int {
+	if convDirectFilterOK(g) {
+		return g.directFilterScratch(n)
+	}
+	return g.fwdScratch(n)
+}
+
 // ConvScratchSize returns the number of float32 scratch elements that
 // Conv2DForward, Conv2DBackwardData and Conv2DBackwardFilter need for a
-// chunk of n samples of shape s. The size grows with n only up to the group
-// of samples lowered together (see ConvGroupColumns), so a scratch sized for
-// a chunk serves any smaller chunk too.
+// chunk of n samples of shape s on the active path (see SetPath; size the
+// scratch again after changing the path). The size grows with n only up to
+// the group of samples processed together (see ConvGroupColumns and
+// ConvDirectGroup), so a scratch sized for a chunk serves any smaller chunk.
 func ConvScratchSize(s ConvShape, n int) int {
 	if n < 1 {
 		n = 1
 	}
 	g := s.convGeom()
-	sz := g.fwdScratch(n) // forward and filter gradient
+	sz := max(g.fwdNeed(n), g.filterNeed(n))
 	if s.flipOK() && convFlipData {
-		f := s.flipped()
-		sz = max(sz, s.WeightSize()+f.fwdScratch(n))
+		sz = max(sz, s.WeightSize()+s.flipped().fwdNeed(n))
 	} else {
 		grp := convGroup(g.p(), n)
 		d := g.rows()*grp*g.p() + g.padSize()
@@ -192,6 +208,10 @@ func Conv2DForward(s ConvShape, n int, x, w, bias, y, scratch []float32) {
 // convFwdCore is the lowered forward convolution of geometry g: y = wm·col(x) +
 // bias, with wm the kout×(cin·kh·kw) filter matrix.
 func convFwdCore(g convGeom, n int, x, wm, bias, y, scratch []float32) {
+	if convDirectFwdOK(g) {
+		convDirectFwd(g, n, x, wm, bias, y, scratch)
+		return
+	}
 	p := g.p()
 	rows := g.rows()
 	inSz := g.cin * g.h * g.w
@@ -318,6 +338,25 @@ func Conv2DBackwardFilter(s ConvShape, n int, x, dy, dw, db, scratch []float32) 
 	}
 	g := s.convGeom()
 	convCheckLen("conv scratch", scratch, ConvScratchSize(s, n))
+	if convDirectFilterOK(g) {
+		convDirectFilter(s, n, x, dy, dw, scratch)
+	} else {
+		convLoweredFilter(s, n, x, dy, dw, scratch)
+	}
+	if db != nil {
+		p, outSz := g.p(), s.OutSize()
+		for j := 0; j < n; j++ {
+			for k := 0; k < s.K; k++ {
+				off := j*outSz + k*p
+				db[k] += convSum32(dy[off : off+p])
+			}
+		}
+	}
+}
+
+// convLoweredFilter accumulates dw += dy·col(x)ᵀ through im2col and Sgemm.
+func convLoweredFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
+	g := s.convGeom()
 	p := g.p()
 	rows := g.rows()
 	inSz := s.InSize()
@@ -346,14 +385,6 @@ func Conv2DBackwardFilter(s ConvShape, n int, x, dy, dw, db, scratch []float32) 
 			d = dyg
 		}
 		Sgemm(false, true, s.K, rows, ldc, 1, d, ldc, col, ldc, 1, dw, rows)
-	}
-	if db != nil {
-		for j := 0; j < n; j++ {
-			for k := 0; k < s.K; k++ {
-				off := j*outSz + k*p
-				db[k] += convSum32(dy[off : off+p])
-			}
-		}
 	}
 }
 

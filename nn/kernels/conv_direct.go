@@ -230,11 +230,7 @@ func (t *convTask) fwd(i0, i1 int) {
 			y0 := j*outSz + k0*p + 8*v0
 			y1 := j*outSz + k0*p + 8*v1
 			w := t.wpk[off : off+mr*rows]
-			if mr == 6 {
-				convFwdTile6AVX2(rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+6], t.y, y0, y1, p)
-			} else {
-				convFwdTile4AVX2(rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+4], t.y, y0, y1, p)
-			}
+			convFwdTile(mr, rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+mr], t.y, y0, y1, p)
 			off += mr * rows
 			k = k0 + mr
 		}
@@ -256,7 +252,7 @@ func (t *convTask) filter(i0, i1 int) {
 		o0 := int(int32(math.Float32bits(t.offs[p0])))
 		o1 := int(int32(math.Float32bits(t.offs[p0+1])))
 		o2 := int(int32(math.Float32bits(t.offs[p0+2])))
-		convFilterTileAVX2(t.gs, t.xp, sampleSz, o0, o1, o2, t.dy[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+		convFilterTile(t.gs, t.xp, sampleSz, o0, o1, o2, t.dy[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
 		for i := 0; i < 4; i++ {
 			k := k0 + i
 			if k < 4*ki {
@@ -316,4 +312,75 @@ func convRun(t *convTask, items int) {
 	}
 	convTeam.task = convTask{}
 	convTeam.mu.Unlock()
+}
+
+// convOff reads the int32 offset stored in offs[i].
+func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs[i]))) }
+
+// convFwdTile checks the bounds of one forward tile and runs the AVX2
+// kernel for mr (6 or 4) channels. See convFwdTileGo for its meaning.
+func convFwdTile(mr, k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
+	_ = w[mr*k-1]
+	last := convOff(offs, k-1) // offsets increase
+	if x0 < 0 || x1 < 0 || y0 < 0 || y1 < 0 {
+		panic("kernels: negative conv tile index")
+	}
+	_ = x[max(x0, x1)+last+7]
+	_ = bias[mr-1]
+	_ = y[max(y0, y1)+(mr-1)*ldy+7]
+	if mr == 6 {
+		convFwdTile6AVX2(k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
+	} else {
+		convFwdTile4AVX2(k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
+	}
+}
+
+// convFwdTileGo is the meaning of the forward tile kernels: for i < mr and
+// the two 8-position vectors v (x index xv, y index yv),
+// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*mr+i]·x[xv+offs[p]+l], l < 8.
+func convFwdTileGo(mr, k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
+	for v, xv := range [2]int{x0, x1} {
+		yv := [2]int{y0, y1}[v]
+		for i := 0; i < mr; i++ {
+			for l := 0; l < 8; l++ {
+				acc := bias[i]
+				for p := 0; p < k; p++ {
+					acc += w[p*mr+i] * x[xv+convOff(offs, p)+l]
+				}
+				y[yv+i*ldy+l] = acc
+			}
+		}
+	}
+}
+
+// convFilterTile checks the bounds of one filter-gradient tile and runs the
+// AVX2 kernel. See convFilterTileGo for its meaning.
+func convFilterTile(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	if ns < 1 || rows < 1 || nv < 1 || o0 < 0 || o1 < 0 || o2 < 0 {
+		panic("kernels: bad conv filter tile")
+	}
+	_ = x[(ns-1)*xs+max(o0, o1, o2)+(rows-1)*wp+8*nv-1]
+	_ = dy[(ns-1)*dys+3*ldk+rows*8*nv-1]
+	_ = out[11]
+	convFilterTileAVX2(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
+}
+
+// convFilterTileGo is the meaning of convFilterTileAVX2: for i < 4 and
+// j < 3, out[3i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
+// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+o_j+r*wp+q].
+func convFilterTileGo(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	o := [3]int{o0, o1, o2}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 3; j++ {
+			var acc float32
+			for s := 0; s < ns; s++ {
+				for r := 0; r < rows; r++ {
+					for q := 0; q < 8*nv; q++ {
+						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+o[j]+r*wp+q]
+					}
+				}
+			}
+			out[3*i+j] = acc
+		}
+	}
 }

@@ -145,6 +145,15 @@ var convTestShapes = []ConvShape{
 	{C: 2, H: 9, W: 17, K: 9, KH: 3, KW: 3, Stride: 1, Pad: 0},   // valid conv, ow=15
 	{C: 1, H: 1, W: 9, K: 2, KH: 1, KW: 3, Stride: 1, Pad: 0},    // one row
 	{C: 3, H: 32, W: 32, K: 4, KH: 5, KW: 5, Stride: 1, Pad: 2},  // conv1-like rows of 32
+	// Shapes for the direct path (stride 1, output rows of 8k floats):
+	{C: 4, H: 5, W: 8, K: 7, KH: 3, KW: 3, Stride: 1, Pad: 1},   // 6+4 channel tiles overlap, odd vector count
+	{C: 9, H: 3, W: 24, K: 13, KH: 3, KW: 3, Stride: 1, Pad: 1}, // 3 vectors per row
+	{C: 3, H: 6, W: 16, K: 4, KH: 1, KW: 1, Stride: 1, Pad: 0},  // 1×1 unpadded, 3 lowered rows
+	{C: 2, H: 7, W: 10, K: 5, KH: 2, KW: 3, Stride: 1, Pad: 0},  // unpadded valid conv, ow = 8
+	{C: 4, H: 9, W: 8, K: 8, KH: 3, KW: 3, Stride: 1, Pad: 1},   // 8 channels = 4+4
+	{C: 7, H: 8, W: 16, K: 11, KH: 5, KW: 5, Stride: 1, Pad: 2}, // 6+4+overlap, C odd
+	{C: 2, H: 4, W: 8, K: 6, KH: 1, KW: 1, Stride: 1, Pad: 0},   // 2 lowered rows: lowered filter path
+	{C: 2, H: 4, W: 7, K: 6, KH: 1, KW: 2, Stride: 1, Pad: 1},   // 4 lowered rows: overlapping row tile
 }
 
 // convCheckAll checks the three kernels of shape s on n samples against the
@@ -216,6 +225,7 @@ func convWithThreads(n int, f func()) {
 }
 
 func TestConvAgainstReference(t *testing.T) {
+	defer func(d bool, g int) { convDirect, ConvDirectGroup = d, g }(convDirect, ConvDirectGroup)
 	convForEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(1))
 		for _, s := range convTestShapes {
@@ -225,9 +235,12 @@ func TestConvAgainstReference(t *testing.T) {
 			for _, n := range []int{1, 3} {
 				for _, cols := range []int{1, 64, 1 << 20} { // one sample per GEMM, small groups, whole chunk
 					for _, flip := range []bool{true, false} {
+						direct := cols != 64 // the lowered path with several groups runs with cols 64
+						convDirect = direct
+						ConvDirectGroup = 2
 						for _, th := range []int{1, 2} {
-							name := fmt.Sprintf("%dx%dx%d_k%d_%dx%d_s%d_p%d/n%d_cols%d_flip%v_t%d",
-								s.C, s.H, s.W, s.K, s.KH, s.KW, s.Stride, s.Pad, n, cols, flip, th)
+							name := fmt.Sprintf("%dx%dx%d_k%d_%dx%d_s%d_p%d/n%d_cols%d_flip%v_direct%v_t%d",
+								s.C, s.H, s.W, s.K, s.KH, s.KW, s.Stride, s.Pad, n, cols, flip, direct, th)
 							t.Run(name, func(t *testing.T) {
 								convWithThreads(th, func() {
 									convWithGroup(cols, flip, func() { convCheckAll(t, rng, s, n) })
@@ -496,4 +509,77 @@ func TestConvHelpers(t *testing.T) {
 			t.Fatal("sum32(nil) != 0")
 		}
 	})
+}
+
+// TestConvDirectPathUsed makes sure the shapes above exercise the direct
+// path where the AVX2 kernels exist.
+func TestConvDirectPathUsed(t *testing.T) {
+	if !Available(AVX2) {
+		t.Skip("no AVX2 path")
+	}
+	defer func(p Path) { _ = SetPath(p) }(Active())
+	if err := SetPath(AVX2); err != nil {
+		t.Fatal(err)
+	}
+	fwd, data, filter := 0, 0, 0
+	for _, s := range convTestShapes {
+		if convDirectFwdOK(s.convGeom()) {
+			fwd++
+		}
+		if s.flipOK() && convDirectFwdOK(s.flipped()) {
+			data++
+		}
+		if convDirectFilterOK(s.convGeom()) {
+			filter++
+		}
+	}
+	if fwd < 8 || data < 5 || filter < 8 {
+		t.Fatalf("direct path used by %d forward, %d data and %d filter shapes", fwd, data, filter)
+	}
+}
+
+// TestConvTileKernels compares the tile kernels with their Go meaning.
+func TestConvTileKernels(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, mr := range []int{4, 6} {
+		for _, k := range []int{1, 2, 7, 75} {
+			w := convRand(rng, mr*k)
+			offs := make([]float32, k)
+			o := 0
+			for p := range offs {
+				o += rng.Intn(5)
+				offs[p] = math.Float32frombits(uint32(o))
+			}
+			x := convRand(rng, o+64)
+			bias := convRand(rng, mr)
+			ldy := 40
+			for _, x01 := range [][2]int{{0, 8}, {3, 3}, {20, 5}} {
+				y := convRand(rng, mr*ldy+16)
+				yg := append([]float32(nil), y...)
+				convFwdTile(mr, k, w, offs, x, x01[0], x01[1], bias, y, 1, 24, ldy)
+				convFwdTileGo(mr, k, w, offs, x, x01[0], x01[1], bias, yg, 1, 24, ldy)
+				for i := range y {
+					if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
+						t.Fatalf("fwd tile mr=%d k=%d: y[%d] = %g, want %g", mr, k, i, y[i], yg[i])
+					}
+				}
+			}
+		}
+	}
+	for _, c := range []struct{ ns, rows, nv, wp, xs int }{{1, 1, 1, 8, 40}, {2, 3, 2, 20, 70}, {3, 4, 4, 36, 200}} {
+		o0, o1, o2 := 1, 2, 9
+		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+8*c.nv)
+		ldk := c.rows * 8 * c.nv
+		dys := 5 * ldk
+		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
+		out := make([]float32, 12)
+		want := make([]float32, 12)
+		convFilterTile(c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, out)
+		convFilterTileGo(c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, want)
+		for i := range out {
+			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("filter tile %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
+			}
+		}
+	}
 }

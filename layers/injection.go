@@ -1,0 +1,114 @@
+package layers
+
+import (
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/nn"
+)
+
+// injection is the part of a Dense or Conv2D layer that an estimator
+// changes: what is saved of the layer input for the weight gradient. With
+// the baseline (or keep = 1, which keeps everything) the input is saved as
+// is; with RAD or SPAD each row of F features is compressed to K values
+// under the key the layer's Scheduler has in force, and backward rebuilds
+// the unbiased estimate under that same key.
+//
+// A row is a sample's input vector for Dense (F = in features) and one
+// channel map of a sample for Conv2D (F = H·W), so a sample has rowsPer
+// rows.
+type injection struct {
+	est     inject.Estimator
+	active  bool // false: save the input as is
+	proj    inject.Projector
+	sched   *inject.Scheduler
+	rowsPer int
+	f       int // features per row of the input
+	k       int // values saved per row (f when not active)
+
+	saved []float32 // batch·rowsPer × k
+
+	// SPAD selection steps: the first sub samples of the batch compressed
+	// under each of the m candidate keys, and the scores.
+	sub    int
+	cands  []float32 // m × sub·rowsPer × k
+	scores []float64
+}
+
+// plan sizes the saved buffers for batch samples of rowsPer rows of f
+// features.
+func (in *injection) plan(e inject.Estimator, seed uint64, index, batch, rowsPer, f int) {
+	in.est, in.rowsPer, in.f, in.k = e, rowsPer, f, f
+	in.active = e.Mode != inject.Baseline && e.Keep < 1
+	if in.active {
+		in.proj = e.Projector(f)
+		in.k = in.proj.K
+		in.sched = inject.NewScheduler(e, seed, index)
+		if e.Mode == inject.SPAD && e.M > 1 {
+			in.sub = in.sched.SubBatch(batch)
+			in.cands = make([]float32, e.M*in.sub*rowsPer*in.k)
+			in.scores = make([]float64, e.M)
+		}
+	}
+	in.saved = make([]float32, batch*rowsPer*in.k)
+}
+
+// projScratch is the scratch the projector needs for rows rows and out
+// outputs (0 when not active).
+func (in *injection) projScratch(rows, out int) int {
+	if !in.active {
+		return 0
+	}
+	return in.proj.ScratchSize(rows, out)
+}
+
+// savedBytes is the planned memory held for backward.
+func (in *injection) savedBytes() int64 { return int64(len(in.saved)+len(in.cands)) * 4 }
+
+// start begins a training step.
+func (in *injection) start(st *nn.Step) {
+	if in.active {
+		in.sched.Begin(st.Iter)
+	}
+}
+
+// selecting reports whether this step scores candidates.
+func (in *injection) selecting() bool { return in.cands != nil && in.sched.Selecting() }
+
+// candSamples returns how many of the chunk's samples belong to the scoring
+// sub-batch [0, sub): they are the chunk's first ones.
+func (in *injection) candSamples(st *nn.Step) int {
+	if st.Off >= in.sub {
+		return 0
+	}
+	return min(st.N, in.sub-st.Off)
+}
+
+// cand returns candidate j's compressed rows for samples [from, from+n).
+func (in *injection) cand(j, from, n int) []float32 {
+	base := j * in.sub * in.rowsPer * in.k
+	return in.cands[base+from*in.rowsPer*in.k : base+(from+n)*in.rowsPer*in.k]
+}
+
+// chunk returns the saved rows of the chunk's samples.
+func (in *injection) chunk(st *nn.Step) []float32 {
+	return in.saved[st.Off*in.rowsPer*in.k : (st.Off+st.N)*in.rowsPer*in.k]
+}
+
+// save stores what backward needs of the chunk's input x.
+func (in *injection) save(st *nn.Step, x, scratch []float32) {
+	rows, off := st.N*in.rowsPer, st.Off*in.rowsPer
+	if !in.active {
+		copy(in.chunk(st), x[:rows*in.f])
+		return
+	}
+	in.proj.Compress(in.sched.StepKey(), x, rows, off, in.chunk(st), scratch)
+	if in.selecting() {
+		if ns := in.candSamples(st); ns > 0 {
+			for j := 0; j < in.est.M; j++ {
+				in.proj.Compress(in.sched.CandidateKey(j), x, ns*in.rowsPer, off, in.cand(j, st.Off, ns), scratch)
+			}
+		}
+	}
+}
+
+// selectBest hands the candidates' scores to the scheduler.
+func (in *injection) selectBest() { in.sched.Select(in.scores) }
