@@ -124,15 +124,11 @@ func TestResolveCIFAR10Order(t *testing.T) {
 		t.Fatalf("cache: %q %v", d, err)
 	}
 	// The shared directory is found by walking up from the working directory.
-	wd, _ := os.Getwd()
 	top := t.TempDir()
 	writeFiles(t, filepath.Join(top, "shared", "data", CIFAR10DirName), cifarFiles(1, 2))
 	deep := filepath.Join(top, "main", "pkg")
 	os.MkdirAll(deep, 0o755)
-	if err := os.Chdir(deep); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(deep)
 	if d, err := ResolveCIFAR10(Options{NoDownload: true}); err != nil || d != filepath.Join(top, "shared", "data", CIFAR10DirName) {
 		t.Fatalf("shared: %q %v", d, err)
 	}

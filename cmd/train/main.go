@@ -120,15 +120,16 @@ func parse(args []string, stderr io.Writer) (train.Config, string, error) {
 		testSize  = fs.Int("test-size", 0, "evaluate on only the first N test samples (0: all)")
 		chunk     = fs.Int("chunk", 0, "samples per forward/backward call (0: automatic)")
 	)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
+	fs.Usage = func() {} // errors are reported in one line below
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return train.Config{}, "", err
 		}
 		return train.Config{}, "", usageError{err.Error()}

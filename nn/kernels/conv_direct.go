@@ -209,6 +209,11 @@ func (t *convTask) run(part, parts, items int) {
 	}
 }
 
+// convFwdBlock is the number of position tiles the forward pass runs
+// through one channel tile before moving to the next, so that the tile's
+// filters stay in L1 while the block's input is reused from L1/L2.
+var convFwdBlock = 8
+
 // fwd computes the position tiles [i0, i1) (sample-major) for every
 // output channel.
 func (t *convTask) fwd(i0, i1 int) {
@@ -218,19 +223,23 @@ func (t *convTask) fwd(i0, i1 int) {
 	npair := (nv + 1) / 2
 	sampleSz := g.cin * t.hp * t.wp
 	outSz := g.kout * p
-	for it := i0; it < i1; it++ {
-		j, pr := it/npair, it%npair
-		v0 := 2 * pr
-		v1 := min(v0+1, nv-1)
-		x0 := j*sampleSz + (8*v0/g.ow)*t.wp + 8*v0%g.ow
-		x1 := j*sampleSz + (8*v1/g.ow)*t.wp + 8*v1%g.ow
+	for b0 := i0; b0 < i1; b0 += convFwdBlock {
+		b1 := min(b0+convFwdBlock, i1)
 		off := 0
 		for k := 0; k < g.kout; {
 			k0, mr := convKTile(g.kout, k)
-			y0 := j*outSz + k0*p + 8*v0
-			y1 := j*outSz + k0*p + 8*v1
 			w := t.wpk[off : off+mr*rows]
-			convFwdTile(mr, rows, w, t.offs, t.xp, x0, x1, t.bias[k0:k0+mr], t.y, y0, y1, p)
+			bias := t.bias[k0 : k0+mr]
+			for it := b0; it < b1; it++ {
+				j, pr := it/npair, it%npair
+				v0 := 2 * pr
+				v1 := min(v0+1, nv-1)
+				x0 := j*sampleSz + (8*v0/g.ow)*t.wp + 8*v0%g.ow
+				x1 := j*sampleSz + (8*v1/g.ow)*t.wp + 8*v1%g.ow
+				y0 := j*outSz + k0*p + 8*v0
+				y1 := j*outSz + k0*p + 8*v1
+				convFwdTile(mr, rows, w, t.offs, t.xp, x0, x1, bias, t.y, y0, y1, p)
+			}
 			off += mr * rows
 			k = k0 + mr
 		}

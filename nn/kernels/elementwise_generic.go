@@ -89,6 +89,10 @@ func maskMulGeneric(dx, dy []float32, mask []uint64, scale float32) {
 	}
 }
 
+// softmaxStackCols is the largest class count for which softmaxXentGeneric
+// keeps the exponentials of a row in a stack array.
+const softmaxStackCols = 64
+
 func softmaxXentGeneric(logits []float32, labels []uint8, rows, cols int, grad []float32, scale float32) (loss float64, correct int) {
 	for r := 0; r < rows; r++ {
 		z := logits[r*cols : r*cols+cols]
@@ -102,17 +106,32 @@ func softmaxXentGeneric(logits []float32, labels []uint8, rows, cols int, grad [
 		if arg == lab {
 			correct++
 		}
+		// For the usual small class counts the exponentials are kept on
+		// the stack so the gradient does not recompute them; the values
+		// are the same either way.
+		var ebuf [softmaxStackCols]float64
+		keep := grad != nil && cols <= softmaxStackCols
 		var sum float64
-		for _, v := range z {
-			sum += math.Exp(float64(v - mx))
+		for c, v := range z {
+			e := math.Exp(float64(v - mx))
+			if keep {
+				ebuf[c] = e
+			}
+			sum += e
 		}
 		lse := float64(mx) + math.Log(sum)
 		loss += lse - float64(z[lab])
 		if grad != nil {
 			g := grad[r*cols : r*cols+cols]
 			inv := 1 / sum
-			for c, v := range z {
-				g[c] = float32(math.Exp(float64(v-mx))*inv) * scale
+			if keep {
+				for c, e := range ebuf[:cols] {
+					g[c] = float32(e*inv) * scale
+				}
+			} else {
+				for c, v := range z {
+					g[c] = float32(math.Exp(float64(v-mx))*inv) * scale
+				}
 			}
 			g[lab] -= scale
 		}

@@ -497,8 +497,10 @@ func TestElementwiseShortPanics(t *testing.T) {
 		"ReluForward m":   func() { ReluForward(make([]float32, 65), make([]float32, 65), make([]uint64, 1)) },
 		"MaskMul mask":    func() { MaskMul(make([]float32, 129), make([]float32, 129), make([]uint64, 2), 1) },
 		"MaskMul dx":      func() { MaskMul(make([]float32, 128), make([]float32, 129), make([]uint64, 3), 1) },
-		"Adam":            func() { Adam(make([]float32, 9), make([]float32, 9), make([]float32, 8), make([]float32, 9), 1, .9, .9, 1e-8, 0, 1, 1) },
-		"Axpy":            func() { Axpy(1, make([]float32, 9), make([]float32, 8)) },
+		"Adam": func() {
+			Adam(make([]float32, 9), make([]float32, 9), make([]float32, 8), make([]float32, 9), 1, .9, .9, 1e-8, 0, 1, 1)
+		},
+		"Axpy": func() { Axpy(1, make([]float32, 9), make([]float32, 8)) },
 	}
 	forEachPath(t, func(t *testing.T) {
 		for name, f := range cases {

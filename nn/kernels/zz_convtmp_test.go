@@ -2,37 +2,127 @@ package kernels
 
 import (
 	"fmt"
+	"math"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
-func BenchmarkZZGemmShapes(b *testing.B) {
-	type sh struct {
-		ta, tb  bool
-		m, n, k int
-	}
-	for _, s := range []sh{
-		{false, false, 32, 2048, 400}, {true, true, 2048, 32, 400},
-		{false, false, 32, 4096, 400}, {false, false, 32, 1024, 400},
-		{false, false, 16, 2048, 800}, {true, true, 2048, 16, 800},
-		{false, true, 32, 400, 2048}, {false, true, 32, 800, 2048},
-		{false, false, 32, 2048, 800}, {true, false, 800, 2048, 32},
-		{false, false, 1536, 1536, 1536},
-	} {
-		a := make([]float32, s.m*s.k)
-		bb := make([]float32, s.k*s.n)
-		c := make([]float32, s.m*s.n)
-		lda, ldb := s.k, s.n
-		if s.ta {
-			lda = s.m
-		}
-		if s.tb {
-			ldb = s.k
-		}
-		b.Run(fmt.Sprintf("%v%v_%dx%dx%d", s.ta, s.tb, s.m, s.n, s.k), func(b *testing.B) {
-			for b.Loop() {
-				Sgemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+func zzThreadCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestZZCPUEff measures single-thread GFLOP per CPU-second.
+func TestZZCPUEff(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	SetThreads(1)
+	defer SetThreads(0)
+	chunk := 10
+	for _, direct := range []bool{true, false} {
+		convDirect = direct
+		for _, l := range smallConvNet {
+			b := newConvLayerBuffers(l.s, chunk)
+			for _, pass := range []string{"fwd", "bwd-data", "bwd-filter"} {
+				b.run(l.s, chunk, pass)
+				c0, w0 := zzThreadCPU(), time.Now()
+				reps := 2
+				for r := 0; r < reps; r++ {
+					b.run(l.s, chunk, pass)
+				}
+				cpu, wall := zzThreadCPU()-c0, time.Since(w0)
+				fl := float64(l.s.ForwardFLOPs(convBenchBatch)) * float64(reps)
+				fmt.Printf("direct=%v %s/%s: %.1f GFLOP/cpu-s  (wall %.1f)\n", direct, l.name, pass, fl/cpu.Seconds()/1e9, fl/wall.Seconds()/1e9)
 			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		}
+	}
+	convDirect = true
+}
+
+func TestZZPeak(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := 0; i < 3; i++ {
+		n := 100000000
+		c0, w0 := zzThreadCPU(), time.Now()
+		convZZPeak(n)
+		cpu, wall := zzThreadCPU()-c0, time.Since(w0)
+		fl := float64(n) * 8 * 16
+		fmt.Printf("peak: %.1f GFLOP/cpu-s (wall %.1f) => %.2f GHz\n", fl/cpu.Seconds()/1e9, fl/wall.Seconds()/1e9, fl/cpu.Seconds()/1e9/32)
+	}
+}
+
+func TestZZFwdBlock(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	SetThreads(1)
+	defer SetThreads(0)
+	chunk := 10
+	for _, blk := range []int{1, 4, 8, 16, 64, 1 << 20} {
+		convFwdBlock = blk
+		for _, l := range smallConvNet[1:3] {
+			b := newConvLayerBuffers(l.s, chunk)
+			for _, pass := range []string{"fwd", "bwd-data"} {
+				b.run(l.s, chunk, pass)
+				best := 0.0
+				for r := 0; r < 3; r++ {
+					c0 := zzThreadCPU()
+					b.run(l.s, chunk, pass)
+					cpu := zzThreadCPU() - c0
+					best = max(best, float64(l.s.ForwardFLOPs(convBenchBatch))/cpu.Seconds()/1e9)
+				}
+				fmt.Printf("block=%d %s/%s: %.1f GFLOP/cpu-s\n", blk, l.name, pass, best)
+			}
+		}
+	}
+	convFwdBlock = 8
+}
+
+func TestZZTileSpeed(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	rows := 400
+	w := make([]float32, 6*rows)
+	offs := make([]float32, rows)
+	for p := range offs {
+		offs[p] = math.Float32frombits(uint32((p/25)*36*36 + (p%25/5)*36 + p%5))
+	}
+	x := make([]float32, 16*36*36+64)
+	bias := make([]float32, 6)
+	y := make([]float32, 6*1024+64)
+	for _, mode := range []string{"real", "zero-offs", "aligned"} {
+		for p := range offs {
+			switch mode {
+			case "real":
+				offs[p] = math.Float32frombits(uint32((p/25)*36*36 + (p%25/5)*36 + p%5))
+			case "zero-offs":
+				offs[p] = 0
+			case "aligned":
+				offs[p] = math.Float32frombits(uint32(p * 16 % 4096))
+			}
+		}
+		for _, mr := range []int{6, 4} {
+			n := 20000
+			c0 := zzThreadCPU()
+			for i := 0; i < n; i++ {
+				convFwdTile(mr, rows, w, offs, x, 16*(i%2), 16*(i%2)+8, bias, y, 0, 8, 1024)
+			}
+			cpu := zzThreadCPU() - c0
+			fmt.Printf("%s fwd tile mr=%d: %.1f GFLOP/cpu-s\n", mode, mr, float64(n)*float64(rows)*float64(mr)*16*2/cpu.Seconds()/1e9)
+		}
+	}
+	{
+		dy := make([]float32, 4*1024+64)
+		out := make([]float32, 12)
+		n := 200000
+		c0 := zzThreadCPU()
+		for i := 0; i < n; i++ {
+			convFilterTile(1, x, 0, 0, 1, 2, dy, 1024, 256, 8, 4, 36, out)
+		}
+		cpu := zzThreadCPU() - c0
+		fmt.Printf("filter tile: %.1f GFLOP/cpu-s\n", float64(n)*12*256*2/cpu.Seconds()/1e9)
 	}
 }

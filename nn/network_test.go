@@ -1,0 +1,220 @@
+package nn_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/layers"
+	"github.com/spadlab/spad/models"
+	"github.com/spadlab/spad/nn"
+	"github.com/spadlab/spad/nn/rng"
+)
+
+func randInput(n int, seed uint64) []float32 {
+	src := rng.New(rng.Key{Seed: seed})
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(src.NormFloat64())
+	}
+	return x
+}
+
+func randLabels(n, classes int, seed uint64) []uint8 {
+	src := rng.New(rng.Key{Seed: seed, Stream: 1})
+	y := make([]uint8, n)
+	for i := range y {
+		y[i] = uint8(src.Intn(classes))
+	}
+	return y
+}
+
+func smallNet(e inject.Estimator) *nn.Network {
+	d1, d2 := layers.NewDense(12, 9), layers.NewDense(9, 4)
+	d1.Estimator, d2.Estimator = e, e
+	return nn.NewNetwork(nn.Shape{12}, d1, layers.NewReLU(), d2)
+}
+
+// The network's gradient of the mean loss matches central finite
+// differences of Evaluate's loss.
+func TestNetworkGradient(t *testing.T) {
+	const batch = 7
+	net := smallNet(inject.Estimator{})
+	if err := net.Build(batch, 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	x, y := randInput(batch*12, 1), randLabels(batch, 4, 2)
+	net.TrainStep(x, y, batch, 0, nil)
+	for _, p := range net.Params() {
+		for i := 0; i < len(p.Value); i += 5 {
+			old := p.Value[i]
+			h := float32(1e-3)
+			p.Value[i] = old + h
+			lp, _ := net.Evaluate(x, y, batch)
+			p.Value[i] = old - h
+			lm, _ := net.Evaluate(x, y, batch)
+			p.Value[i] = old
+			num := (lp - lm) / float64(2*h) / batch
+			if d := math.Abs(num - float64(p.Grad[i])); d > 2e-3*math.Max(1, math.Abs(num)) {
+				t.Fatalf("%s[%d]: analytic %g numeric %g", p.Name, i, p.Grad[i], num)
+			}
+		}
+	}
+}
+
+// Processing the batch in chunks gives the same loss and gradients as all
+// at once, for the baseline and for every injection kind.
+func TestChunkingInvariance(t *testing.T) {
+	ests := []inject.Estimator{{}}
+	for _, k := range []inject.Kind{inject.Project, inject.SameSample, inject.DiffSample} {
+		ests = append(ests, inject.Estimator{Mode: inject.RAD, Kind: k, Keep: 0.3},
+			inject.Estimator{Mode: inject.SPAD, Kind: k, Keep: 0.3, KMax: 2, M: 3})
+	}
+	const batch = 10
+	x, y := randInput(batch*12, 3), randLabels(batch, 4, 4)
+	for _, e := range ests {
+		a, b := smallNet(e), smallNet(e)
+		if err := a.Build(batch, batch, 9); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Build(batch, 3, 9); err != nil {
+			t.Fatal(err)
+		}
+		for it := int64(0); it < 4; it++ {
+			la, _ := a.TrainStep(x, y, batch, it, nil)
+			lb, _ := b.TrainStep(x, y, batch, it, nil)
+			if math.Abs(la-lb) > 1e-5*math.Abs(la) {
+				t.Fatalf("%v iter %d: loss %g (one chunk) vs %g (chunks of 3)", e, it, la, lb)
+			}
+			for i, p := range a.Params() {
+				q := b.Params()[i]
+				for j := range p.Grad {
+					if d := math.Abs(float64(p.Grad[j] - q.Grad[j])); d > 1e-5*(1+math.Abs(float64(p.Grad[j]))) {
+						t.Fatalf("%v iter %d: %s[%d] %g vs %g", e, it, p.Name, j, p.Grad[j], q.Grad[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// A training step of each paper model allocates nothing in steady state,
+// for every estimator.
+func TestTrainStepAllocatesNothing(t *testing.T) {
+	ests := map[string]inject.Estimator{
+		"baseline": {},
+		"rad":      {Mode: inject.RAD, Kind: inject.Project, Keep: 0.1},
+		"rad-diff": {Mode: inject.RAD, Kind: inject.DiffSample, Keep: 0.1},
+		"spad":     {Mode: inject.SPAD, Kind: inject.SameSample, Keep: 0.1, KMax: 2, M: 3},
+	}
+	for _, model := range []string{"smallfc", "smallconv"} {
+		spec, err := models.Get(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := 16
+		if model == "smallconv" {
+			batch = 4
+			if testing.Short() {
+				continue
+			}
+		}
+		for name, e := range ests {
+			net := spec.New(models.Options{Estimator: e, Dropout: 0.1})
+			if err := net.Build(batch, 0, 1); err != nil {
+				t.Fatal(err)
+			}
+			x, y := randInput(batch*spec.Input.Size(), 5), randLabels(batch, 10, 6)
+			it := int64(0)
+			step := func() { net.TrainStep(x, y, batch, it, nil); it++ }
+			step()
+			step()
+			if a := testing.AllocsPerRun(4, step); a != 0 {
+				t.Errorf("%s/%s: %v allocations per step, want 0", model, name, a)
+			}
+		}
+	}
+}
+
+// The same seed gives the same run; another seed a different one.
+func TestDeterminism(t *testing.T) {
+	e := inject.Estimator{Mode: inject.SPAD, Kind: inject.DiffSample, Keep: 0.25, KMax: 2, M: 4}
+	run := func(seed uint64) []float32 {
+		net := smallNet(e)
+		if err := net.Build(8, 3, seed); err != nil {
+			t.Fatal(err)
+		}
+		x, y := randInput(8*12, 7), randLabels(8, 4, 8)
+		for it := int64(0); it < 5; it++ {
+			net.TrainStep(x, y, 8, it, nil)
+		}
+		return append([]float32(nil), net.Params()[0].Grad...)
+	}
+	a, b, c := run(1), run(1), run(2)
+	same := true
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, different gradient at %d: %g vs %g", i, a[i], b[i])
+		}
+		if a[i] != c[i] {
+			same = false
+		}
+	}
+	if same {
+		t.Fatal("different seeds gave identical gradients")
+	}
+}
+
+// Saved bytes at keep 0.1: each injected Dense holds ⌈0.1·F⌉ floats per
+// sample instead of F.
+func TestSavedBytesShrink(t *testing.T) {
+	spec, _ := models.Get("smallfc")
+	base := spec.New(models.Options{})
+	rad := spec.New(models.Options{Estimator: inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.1}})
+	if err := base.Build(150, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := rad.Build(150, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	// inputs 784, 300, 300, 300 → K = 79, 30, 30, 30; ReLU masks 3×5 words
+	// per sample; logit gradients 10 floats per sample.
+	wantBase := int64(150 * ((784+300*3)*4 + 3*5*8 + 10*4))
+	wantRAD := int64(150 * ((79+30*3)*4 + 3*5*8 + 10*4))
+	if got := base.SavedBytes(); got != wantBase {
+		t.Errorf("baseline saves %d bytes, want %d", got, wantBase)
+	}
+	if got := rad.SavedBytes(); got != wantRAD {
+		t.Errorf("rad saves %d bytes, want %d", got, wantRAD)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	cases := []struct {
+		net  *nn.Network
+		want string
+	}{
+		{nn.NewNetwork(nn.Shape{5}, layers.NewDense(4, 2)), "input has 5 features"},
+		{nn.NewNetwork(nn.Shape{5}), "no layers"},
+		{nn.NewNetwork(nn.Shape{3, 8, 8}, layers.NewConv2D(1, 2, 3, 1, 1)), "input has 3 channels, want 1"},
+		{nn.NewNetwork(nn.Shape{3, 8, 8}, layers.NewConv2D(3, 2, 3, 1, 1)), "must output class scores"},
+	}
+	for _, c := range cases {
+		err := c.net.Build(4, 0, 1)
+		if err == nil || !contains(err.Error(), c.want) {
+			t.Errorf("Build error %v, want it to mention %q", err, c.want)
+		}
+	}
+	if err := smallNet(inject.Estimator{}).Build(0, 0, 1); err == nil || !contains(err.Error(), "batch size must be ≥ 1") {
+		t.Errorf("batch 0: %v", err)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
