@@ -278,13 +278,13 @@ func (b *Batcher) StepsPerEpoch() int {
 // epoch), plus the shape of the iteration, checked on restore. It marshals
 // to JSON as is.
 type BatcherState struct {
-	Key       rng.Key `json:"key"`
-	Epoch     int64   `json:"epoch"`
-	Pos       int     `json:"pos"`
-	N         int     `json:"n"`
-	Batch     int     `json:"batch"`
-	Tail      Tail    `json:"tail"`
-	IndexHash uint64  `json:"index_hash"`
+	Key       rng.Key `json:"key"`        // shuffling key; epoch e uses Draw+e
+	Epoch     int64   `json:"epoch"`      // epoch in progress
+	Pos       int     `json:"pos"`        // samples of the epoch consumed
+	N         int     `json:"n"`          // samples per epoch
+	Batch     int     `json:"batch"`      // batch size
+	Tail      Tail    `json:"tail"`       // tail policy
+	IndexHash uint64  `json:"index_hash"` // fingerprint of the sample list
 }
 
 // State returns b's current state.

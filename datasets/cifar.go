@@ -164,7 +164,8 @@ func sizeHint(path string) int {
 	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
 		return 0
 	}
-	return int(min(binary.LittleEndian.Uint32(tail[:]), 1<<30))
+	// Deflate expands at most about 1032-fold, which bounds a bogus trailer.
+	return int(min(int64(binary.LittleEndian.Uint32(tail[:])), 1032*st.Size(), 1<<30))
 }
 
 // hasCIFAR10 reports whether dir holds all six batch files.

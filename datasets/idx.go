@@ -22,8 +22,8 @@ const maxIDXBytes = 1 << 32
 // IDX is the content of an IDX file of unsigned bytes: its dimensions and
 // its elements in row-major order.
 type IDX struct {
-	Dims []int
-	Data []uint8
+	Dims []int   // sizes, outermost first
+	Data []uint8 // product(Dims) elements
 }
 
 // ReadIDX reads an IDX file of unsigned bytes (element type 0x08) from r,

@@ -112,3 +112,17 @@ func (in *injection) save(st *nn.Step, x, scratch []float32) {
 
 // selectBest hands the candidates' scores to the scheduler.
 func (in *injection) selectBest() { in.sched.Select(in.scores) }
+
+// Scheduled is implemented by layers whose estimator keeps state between
+// steps (a SPAD or RAD scheduler); checkpoints save and restore it.
+type Scheduled interface {
+	// Scheduler returns the layer's scheduler, or nil when the layer saves
+	// its input as is.
+	Scheduler() *inject.Scheduler
+}
+
+// Scheduler implements Scheduled.
+func (d *Dense) Scheduler() *inject.Scheduler { return d.inj.sched }
+
+// Scheduler implements Scheduled.
+func (c *Conv2D) Scheduler() *inject.Scheduler { return c.inj.sched }

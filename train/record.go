@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bufio"
 	"encoding/csv"
+	"io"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,13 +15,25 @@ import (
 // directory that is synced and renamed over path, so a crash never leaves a
 // half-written file.
 func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is WriteFileAtomic for content produced by fill.
+func writeAtomic(path string, fill func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -204,6 +204,13 @@ func (r *Runner) Run() (*Record, error) {
 					p.Iter, cfg.Iters, p.TrainLoss, p.TestLoss, 100*p.TestAccuracy, p.LR, r.msPerIter())
 			}
 		}
+		if cfg.CheckpointEvery > 0 && (r.Iter%cfg.CheckpointEvery == 0 || r.Iter == cfg.Iters) {
+			r.elapsed += time.Since(last)
+			if err := r.SaveCheckpoint(cfg.CheckpointPath); err != nil {
+				return nil, err
+			}
+			last = time.Now()
+		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
@@ -213,6 +220,8 @@ func (r *Runner) Run() (*Record, error) {
 	rec.WallSeconds = time.Since(start).Seconds()
 	return rec, nil
 }
+
+func durationNs(ns int64) time.Duration { return time.Duration(ns) }
 
 func (r *Runner) msPerIter() float64 {
 	if r.Iter == 0 {

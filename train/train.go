@@ -39,6 +39,9 @@ type Config struct {
 	Chunk     int              // samples per forward/backward call (0 = automatic)
 	Data      datasets.Options // where the data comes from
 
+	CheckpointEvery int    // >0: write a checkpoint every so many iterations
+	CheckpointPath  string // where checkpoints go (required with CheckpointEvery)
+
 	Progress io.Writer // progress output (nil = none)
 	Terminal bool      // Progress is a terminal: draw a bar instead of lines
 }
@@ -105,6 +108,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("eval-every must be ≥ 1, got %d", c.EvalEvery)
 	case c.Bootstrap < 0 || c.TrainSize < 0 || c.TestSize < 0 || c.Chunk < 0:
 		return errors.New("bootstrap, train-size, test-size and chunk must be ≥ 0")
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("checkpoint-every must be ≥ 0, got %d", c.CheckpointEvery)
+	case c.CheckpointEvery > 0 && c.CheckpointPath == "":
+		return errors.New("checkpoint-every needs a checkpoint path")
 	}
 	if _, err := NewOptimizer(c.Optimizer, c.Momentum, c.WD); err != nil {
 		return err

@@ -35,13 +35,19 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	cfg, out, err := parse(args, stderr)
+	cfg, out, resume, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 2
+	}
+	if cfg.CheckpointEvery > 0 {
+		if err := os.MkdirAll(filepath.Dir(cfg.CheckpointPath), 0o755); err != nil {
+			fmt.Fprintf(stderr, "train: %v\n", err)
+			return 1
+		}
 	}
 	cfg.Progress = stdout
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -55,6 +61,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if resume != "" {
+		if err := r.LoadCheckpoint(resume); err != nil {
+			fmt.Fprintf(stderr, "train: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", resume, r.Iter)
+	}
 	fmt.Fprintf(stdout, "training %s on %s (%d train / %d test samples), estimator %s, %d iterations, batch %d, network chunk %d\n",
 		r.Cfg.Model, r.Cfg.Dataset, r.Train.N, r.Test.N, estimatorName(r.Cfg), r.Cfg.Iters, r.Cfg.Batch, r.Net.Chunk())
 	rec, err := r.Run()
@@ -63,9 +76,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprint(stdout, rec.Summary())
-	if out == "" {
-		out = filepath.Join("out", fmt.Sprintf("%s-%s-seed%d", cfg.Model, estimatorName(r.Cfg), cfg.Seed))
-	}
 	if err := rec.Save(out); err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
@@ -88,7 +98,12 @@ func isUsage(err error) bool {
 	return errors.As(err, &ue) || errors.Is(err, os.ErrNotExist)
 }
 
-func parse(args []string, stderr io.Writer) (train.Config, string, error) {
+func parse(args []string, stderr io.Writer) (cfg train.Config, out, resume string, err error) {
+	cfg, out, resume, err = parseFlags(args, stderr)
+	return
+}
+
+func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -119,6 +134,9 @@ func parse(args []string, stderr io.Writer) (train.Config, string, error) {
 		trainSize = fs.Int("train-size", 0, "use only the first N training samples (0: all)")
 		testSize  = fs.Int("test-size", 0, "evaluate on only the first N test samples (0: all)")
 		chunk     = fs.Int("chunk", 0, "samples per forward/backward call (0: automatic)")
+		ckEvery   = fs.Int("checkpoint-every", 0, "write a checkpoint every N iterations (0: never)")
+		ckPath    = fs.String("checkpoint", "", "checkpoint file (default <out>/checkpoint.ckpt)")
+		resume    = fs.String("resume", "", "resume from this checkpoint (same model, estimator, batch, seed and data flags)")
 	)
 	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
@@ -130,39 +148,48 @@ func parse(args []string, stderr io.Writer) (train.Config, string, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage()
-			return train.Config{}, "", err
+			return train.Config{}, "", "", err
 		}
-		return train.Config{}, "", usageError{err.Error()}
+		return train.Config{}, "", "", usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return train.Config{}, "", usageError{fmt.Sprintf("unexpected argument %q (flags start with -)", fs.Arg(0))}
+		return train.Config{}, "", "", usageError{fmt.Sprintf("unexpected argument %q (flags start with -)", fs.Arg(0))}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if _, err := models.Get(*model); err != nil {
-		return train.Config{}, "", usageError{err.Error()}
+		return train.Config{}, "", "", usageError{err.Error()}
 	}
 	cfg := train.Config{
 		Model: *model, Dataset: *dataset, Iters: *iters, Batch: *batch, LR: *lr, WD: *wd,
 		Optimizer: *opt, Momentum: *momentum, LRFactor: *decay, Seed: *seed, Threads: *threads,
 		EvalEvery: *evalEvery, Bootstrap: *bootstrap, TrainSize: *trainSize, TestSize: *testSize, Chunk: *chunk,
-		Data: datasets.Options{Dir: *data, NoDownload: *noDL},
+		Data:            datasets.Options{Dir: *data, NoDownload: *noDL},
+		CheckpointEvery: *ckEvery, CheckpointPath: *ckPath,
+	}
+	if *ckEvery < 0 {
+		return cfg, "", "", usageError{fmt.Sprintf("--checkpoint-every must be ≥ 0, got %d", *ckEvery)}
+	}
+	if *resume != "" {
+		if st, err := os.Stat(*resume); err != nil || st.IsDir() {
+			return cfg, "", "", usageError{fmt.Sprintf("--resume %s: no such checkpoint file", *resume)}
+		}
 	}
 	if set["batch"] && *batch < 1 {
-		return cfg, "", usageError{fmt.Sprintf("--batch must be ≥ 1, got %d", *batch)}
+		return cfg, "", "", usageError{fmt.Sprintf("--batch must be ≥ 1, got %d", *batch)}
 	}
 	if set["iters"] && *iters < 1 {
-		return cfg, "", usageError{fmt.Sprintf("--iters must be ≥ 1, got %d", *iters)}
+		return cfg, "", "", usageError{fmt.Sprintf("--iters must be ≥ 1, got %d", *iters)}
 	}
 	if set["lr"] && !(*lr > 0) {
-		return cfg, "", usageError{fmt.Sprintf("--lr must be > 0, got %g", *lr)}
+		return cfg, "", "", usageError{fmt.Sprintf("--lr must be > 0, got %g", *lr)}
 	}
 	if set["eval-every"] && *evalEvery < 1 {
-		return cfg, "", usageError{fmt.Sprintf("--eval-every must be ≥ 1, got %d", *evalEvery)}
+		return cfg, "", "", usageError{fmt.Sprintf("--eval-every must be ≥ 1, got %d", *evalEvery)}
 	}
 	if *data != "" {
 		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
-			return cfg, "", usageError{fmt.Sprintf("--data %s: not a directory", *data)}
+			return cfg, "", "", usageError{fmt.Sprintf("--data %s: not a directory", *data)}
 		}
 	}
 	switch strings.ToLower(*estimator) {
@@ -170,40 +197,46 @@ func parse(args []string, stderr io.Writer) (train.Config, string, error) {
 		cfg.Estimator = inject.Estimator{Mode: inject.Baseline}
 	case "dropout":
 		if !(*drop > 0 && *drop < 1) {
-			return cfg, "", usageError{fmt.Sprintf("--drop must be in (0, 1), got %g", *drop)}
+			return cfg, "", "", usageError{fmt.Sprintf("--drop must be in (0, 1), got %g", *drop)}
 		}
 		cfg.Dropout = *drop
 	case "rad", "spad":
 		kind, err := inject.ParseKind(*radKind)
 		if err != nil {
-			return cfg, "", usageError{"--rad-kind: " + strings.TrimPrefix(err.Error(), "inject: ")}
+			return cfg, "", "", usageError{"--rad-kind: " + strings.TrimPrefix(err.Error(), "inject: ")}
 		}
 		e := inject.Estimator{Mode: inject.RAD, Kind: kind, Keep: *keep}
 		if strings.ToLower(*estimator) == "spad" {
 			v, err := inject.ParseVariant(*variant)
 			if err != nil {
-				return cfg, "", usageError{"--spad-variant: " + strings.TrimPrefix(err.Error(), "inject: ")}
+				return cfg, "", "", usageError{"--spad-variant: " + strings.TrimPrefix(err.Error(), "inject: ")}
 			}
 			e.Mode, e.KMax, e.M, e.Eps, e.Variant = inject.SPAD, *kmax, *m, *eps, v
 		}
 		if err := e.Validate(); err != nil {
-			return cfg, "", usageError{flagNames(strings.TrimPrefix(err.Error(), "inject: "))}
+			return cfg, "", "", usageError{flagNames(strings.TrimPrefix(err.Error(), "inject: "))}
 		}
 		cfg.Estimator = e
 	default:
-		return cfg, "", usageError{fmt.Sprintf("unknown --estimator %q (valid: baseline, rad, spad, dropout)", *estimator)}
+		return cfg, "", "", usageError{fmt.Sprintf("unknown --estimator %q (valid: baseline, rad, spad, dropout)", *estimator)}
 	}
 	if cfg.Dropout == 0 && set["drop"] {
-		return cfg, "", usageError{"--drop needs --estimator dropout"}
+		return cfg, "", "", usageError{"--drop needs --estimator dropout"}
 	}
 	cfg, err := cfg.Defaults()
 	if err != nil {
-		return cfg, "", usageError{err.Error()}
+		return cfg, "", "", usageError{err.Error()}
+	}
+	if *out == "" {
+		*out = filepath.Join("out", fmt.Sprintf("%s-%s-seed%d", cfg.Model, estimatorName(cfg), cfg.Seed))
+	}
+	if cfg.CheckpointEvery > 0 && cfg.CheckpointPath == "" {
+		cfg.CheckpointPath = filepath.Join(*out, "checkpoint.ckpt")
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, "", usageError{err.Error()}
+		return cfg, "", "", usageError{err.Error()}
 	}
-	return cfg, *out, nil
+	return cfg, *out, *resume, nil
 }
 
 // flagNames rewrites an estimator validation message in terms of flags.

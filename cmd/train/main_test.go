@@ -37,6 +37,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--batch", "x"}, `invalid value "x" for flag -batch`},
 		{[]string{"--nosuchflag"}, "flag provided but not defined: -nosuchflag"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"--checkpoint-every", "-1"}, "--checkpoint-every must be ≥ 0, got -1"},
+		{[]string{"--resume", "/nonexistent.ckpt"}, "--resume /nonexistent.ckpt: no such checkpoint file"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
@@ -60,7 +62,7 @@ func TestHelp(t *testing.T) {
 	if code := run([]string{"-h"}, &out, &errb); code != 0 {
 		t.Fatalf("-h exit %d", code)
 	}
-	for _, f := range []string{"model", "dataset", "estimator", "keep", "rad-kind", "kmax", "m", "eps", "spad-variant", "drop", "iters", "batch", "lr", "wd", "seed", "threads", "data", "out", "eval-every", "bootstrap"} {
+	for _, f := range []string{"model", "dataset", "estimator", "keep", "rad-kind", "kmax", "m", "eps", "spad-variant", "drop", "iters", "batch", "lr", "wd", "seed", "threads", "data", "out", "eval-every", "bootstrap", "checkpoint-every", "resume", "checkpoint"} {
 		if !strings.Contains(errb.String(), "  -"+f+" ") && !strings.Contains(errb.String(), "  -"+f+"\n") {
 			t.Errorf("-h does not document -%s", f)
 		}

@@ -399,20 +399,18 @@ func convGather(dst, src []float32, gs, chans, p int) {
 	}
 }
 
-// convPadCopy writes the c×h×w tensor src into dst as c×(h+2ph)×(w+2pw) with
-// zero borders.
+// convPadCopy writes the c×h×w tensor src into dst as c×(h+2ph)×(w+2pw)
+// with zero borders.
 func convPadCopy(dst, src []float32, c, h, w, ph, pw int) {
 	hp, wp := h+2*ph, w+2*pw
 	for ch := 0; ch < c; ch++ {
 		plane := dst[ch*hp*wp : (ch+1)*hp*wp]
-		clear(plane[:ph*wp])
-		clear(plane[(ph+h)*wp:])
-		for r := 0; r < h; r++ {
-			row := plane[(ph+r)*wp : (ph+r+1)*wp]
-			clear(row[:pw])
-			copy(row[pw:pw+w], src[(ch*h+r)*w:(ch*h+r+1)*w])
-			clear(row[pw+w:])
+		clear(plane[:ph*wp+pw])
+		for r := 0; r < h-1; r++ {
+			clear(plane[(ph+r)*wp+pw+w : (ph+r+1)*wp+pw])
 		}
+		clear(plane[(ph+h-1)*wp+pw+w:])
+		convCopyRows(plane[ph*wp+pw:], src[ch*h*w:(ch+1)*h*w], h, w, wp, w)
 	}
 }
 

@@ -28,18 +28,14 @@ func convAddConstAVX2(dst, src []float32, b float32)
 //go:noescape
 func convSum32AVX2(x []float32) float32
 
-// convFwdTile6AVX2 is convFwdTileGo with mr = 6: for i < 6 and the two
-// 8-position vectors (x0, y0) and (x1, y1),
-// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*6+i]·x[xv+offs[p]+l] (offs holds
-// int32 bit patterns). k >= 1; convFwdTile checks the bounds.
+// convFwdTileAVX2 is convFwdTileGo: for i < 4 and the three 8-position
+// vectors (x0, y0), (x1, y1), (x2, y2),
+// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l] for l < 8
+// (offs holds int32 bit patterns; one fused multiply-add per p, p
+// ascending). k >= 1; convFwdTile checks the bounds.
 //
 //go:noescape
-func convFwdTile6AVX2(k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int)
-
-// convFwdTile4AVX2 is convFwdTileGo with mr = 4.
-//
-//go:noescape
-func convFwdTile4AVX2(k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int)
+func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int)
 
 // convFilterTileAVX2 is convFilterTileGo: for i < 4 and j < 3,
 // out[3i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·

@@ -22,7 +22,7 @@ var convDirect = true
 
 // ConvDirectGroup is the number of samples the direct path pads and
 // processes together; scratch holds that many padded samples.
-var ConvDirectGroup = 8
+var ConvDirectGroup = 16
 
 // convDirectFwdOK reports whether the forward convolution of geometry g
 // runs on the direct path.
@@ -36,19 +36,9 @@ func convDirectFilterOK(g convGeom) bool {
 	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4 && g.rows() >= 3
 }
 
-// convKTile returns the output-channel tile that starts the still
-// uncovered channels [k, kout): six or four channels, the last tile moved
-// back to end at kout when fewer than four remain (kout >= 4).
-func convKTile(kout, k int) (k0, mr int) {
-	rem := kout - k
-	switch {
-	case rem >= 6 && rem != 8:
-		return k, 6
-	case rem >= 4:
-		return k, 4
-	}
-	return kout - 4, 4
-}
+// convKTile returns the four-channel tile covering channel k: tiles start
+// at multiples of four, the last one moved back to end at kout (kout >= 4).
+func convKTile(kout, k int) int { return min(k, kout-4) }
 
 // convPackedSize is the size of the packed filters of the direct forward
 // path.
@@ -95,15 +85,14 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 	bz := scratch[len(wpk)+rows : len(wpk)+rows+g.kout]
 	xp := scratch[len(wpk)+rows+g.kout:]
 	off := 0
-	for k := 0; k < g.kout; {
-		k0, mr := convKTile(g.kout, k)
+	for k := 0; k < g.kout; k += 4 {
+		k0 := convKTile(g.kout, k)
 		for p := 0; p < rows; p++ {
-			for i := 0; i < mr; i++ {
-				wpk[off+p*mr+i] = wm[(k0+i)*rows+p]
+			for i := 0; i < 4; i++ {
+				wpk[off+p*4+i] = wm[(k0+i)*rows+p]
 			}
 		}
-		off += mr * rows
-		k = k0 + mr
+		off += 4 * rows
 	}
 	if bias != nil {
 		copy(bz, bias[:g.kout])
@@ -130,12 +119,12 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 		} else {
 			t.xp = x[s0*inSz : (s0+gs)*inSz]
 		}
-		convRun(&t, gs*convPairs(g))
+		convRun(&t, gs*convTriples(g))
 	}
 }
 
-// convPairs is the number of two-vector position tiles of one sample.
-func convPairs(g convGeom) int { return (g.p()/8 + 1) / 2 }
+// convTriples is the number of three-vector position tiles of one sample.
+func convTriples(g convGeom) int { return (g.p()/8 + 2) / 3 }
 
 // convDirectFilter accumulates the filter gradient dw += dy·col(x)ᵀ of
 // shape s on the direct path.
@@ -191,8 +180,9 @@ type convTask struct {
 	dy, dw []float32 // filter: the group's output gradient; the filter gradient
 }
 
-// run executes part part of parts of the task: the items [part·items/parts,
-// (part+1)·items/parts) of its work list.
+// run executes part part of parts of the task: the items
+// [part·items/parts, (part+1)·items/parts) of its work list (samples to
+// pad for convTaskPad).
 func (t *convTask) run(part, parts, items int) {
 	i0, i1 := part*items/parts, (part+1)*items/parts
 	switch t.kind {
@@ -220,28 +210,28 @@ func (t *convTask) fwd(i0, i1 int) {
 	g := t.g
 	rows, p := g.rows(), g.p()
 	nv := p / 8
-	npair := (nv + 1) / 2
+	ntr := (nv + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
 	outSz := g.kout * p
 	for b0 := i0; b0 < i1; b0 += convFwdBlock {
 		b1 := min(b0+convFwdBlock, i1)
 		off := 0
-		for k := 0; k < g.kout; {
-			k0, mr := convKTile(g.kout, k)
-			w := t.wpk[off : off+mr*rows]
-			bias := t.bias[k0 : k0+mr]
+		for k := 0; k < g.kout; k += 4 {
+			k0 := convKTile(g.kout, k)
+			w := t.wpk[off : off+4*rows]
+			bias := t.bias[k0 : k0+4]
 			for it := b0; it < b1; it++ {
-				j, pr := it/npair, it%npair
-				v0 := 2 * pr
-				v1 := min(v0+1, nv-1)
-				x0 := j*sampleSz + (8*v0/g.ow)*t.wp + 8*v0%g.ow
-				x1 := j*sampleSz + (8*v1/g.ow)*t.wp + 8*v1%g.ow
-				y0 := j*outSz + k0*p + 8*v0
-				y1 := j*outSz + k0*p + 8*v1
-				convFwdTile(mr, rows, w, t.offs, t.xp, x0, x1, bias, t.y, y0, y1, p)
+				j, tr := it/ntr, it%ntr
+				var xs, ys [3]int
+				for v := range 3 {
+					vec := min(3*tr+v, nv-1)
+					pos := 8 * vec
+					xs[v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
+					ys[v] = j*outSz + k0*p + pos
+				}
+				convFwdTile(rows, w, t.offs, t.xp, xs[0], xs[1], xs[2], bias, t.y, ys[0], ys[1], ys[2], p)
 			}
-			off += mr * rows
-			k = k0 + mr
+			off += 4 * rows
 		}
 	}
 }
@@ -326,37 +316,34 @@ func convRun(t *convTask, items int) {
 // convOff reads the int32 offset stored in offs[i].
 func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs[i]))) }
 
-// convFwdTile checks the bounds of one forward tile and runs the AVX2
-// kernel for mr (6 or 4) channels. See convFwdTileGo for its meaning.
-func convFwdTile(mr, k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
-	_ = w[mr*k-1]
+// convFwdTile checks the bounds of one forward tile (four output channels
+// by three 8-position vectors) and runs the AVX2 kernel. See convFwdTileGo
+// for its meaning.
+func convFwdTile(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
+	_ = w[4*k-1]
 	last := convOff(offs, k-1) // offsets increase
-	if x0 < 0 || x1 < 0 || y0 < 0 || y1 < 0 {
+	if min(x0, x1, x2, y0, y1, y2) < 0 {
 		panic("kernels: negative conv tile index")
 	}
-	_ = x[max(x0, x1)+last+7]
-	_ = bias[mr-1]
-	_ = y[max(y0, y1)+(mr-1)*ldy+7]
-	if mr == 6 {
-		convFwdTile6AVX2(k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
-	} else {
-		convFwdTile4AVX2(k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
-	}
+	_ = x[max(x0, x1, x2)+last+7]
+	_ = bias[3]
+	_ = y[max(y0, y1, y2)+3*ldy+7]
+	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy)
 }
 
-// convFwdTileGo is the meaning of the forward tile kernels: for i < mr and
-// the two 8-position vectors v (x index xv, y index yv),
-// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*mr+i]·x[xv+offs[p]+l], l < 8.
-func convFwdTileGo(mr, k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
-	for v, xv := range [2]int{x0, x1} {
-		yv := [2]int{y0, y1}[v]
-		for i := 0; i < mr; i++ {
+// convFwdTileGo is the meaning of the forward tile kernel: for i < 4 and
+// the three 8-position vectors v (x index xv, y index yv),
+// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < 8.
+func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
+	ys := [3]int{y0, y1, y2}
+	for v, xv := range [3]int{x0, x1, x2} {
+		for i := 0; i < 4; i++ {
 			for l := 0; l < 8; l++ {
 				acc := bias[i]
 				for p := 0; p < k; p++ {
-					acc += w[p*mr+i] * x[xv+convOff(offs, p)+l]
+					acc += w[p*4+i] * x[xv+convOff(offs, p)+l]
 				}
-				y[yv+i*ldy+l] = acc
+				y[ys[v]+i*ldy+l] = acc
 			}
 		}
 	}

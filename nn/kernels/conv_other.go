@@ -20,16 +20,10 @@ func convAddConstAVX2(dst, src []float32, b float32) { convAddConstGo(dst, src, 
 // convSum32AVX2 is never called without assembly; it falls back to convSum32Go.
 func convSum32AVX2(x []float32) float32 { return convSum32Go(x) }
 
-// convFwdTile6AVX2 is never called without assembly; it falls back to
+// convFwdTileAVX2 is never called without assembly; it falls back to
 // convFwdTileGo.
-func convFwdTile6AVX2(k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
-	convFwdTileGo(6, k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
-}
-
-// convFwdTile4AVX2 is never called without assembly; it falls back to
-// convFwdTileGo.
-func convFwdTile4AVX2(k int, w, offs, x []float32, x0, x1 int, bias, y []float32, y0, y1, ldy int) {
-	convFwdTileGo(4, k, w, offs, x, x0, x1, bias, y, y0, y1, ldy)
+func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
+	convFwdTileGo(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy)
 }
 
 // convFilterTileAVX2 is never called without assembly; it falls back to

@@ -541,27 +541,25 @@ func TestConvDirectPathUsed(t *testing.T) {
 // TestConvTileKernels compares the tile kernels with their Go meaning.
 func TestConvTileKernels(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	for _, mr := range []int{4, 6} {
-		for _, k := range []int{1, 2, 7, 75} {
-			w := convRand(rng, mr*k)
-			offs := make([]float32, k)
-			o := 0
-			for p := range offs {
-				o += rng.Intn(5)
-				offs[p] = math.Float32frombits(uint32(o))
-			}
-			x := convRand(rng, o+64)
-			bias := convRand(rng, mr)
-			ldy := 40
-			for _, x01 := range [][2]int{{0, 8}, {3, 3}, {20, 5}} {
-				y := convRand(rng, mr*ldy+16)
-				yg := append([]float32(nil), y...)
-				convFwdTile(mr, k, w, offs, x, x01[0], x01[1], bias, y, 1, 24, ldy)
-				convFwdTileGo(mr, k, w, offs, x, x01[0], x01[1], bias, yg, 1, 24, ldy)
-				for i := range y {
-					if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
-						t.Fatalf("fwd tile mr=%d k=%d: y[%d] = %g, want %g", mr, k, i, y[i], yg[i])
-					}
+	for _, k := range []int{1, 2, 7, 75} {
+		w := convRand(rng, 4*k)
+		offs := make([]float32, k)
+		o := 0
+		for p := range offs {
+			o += rng.Intn(5)
+			offs[p] = math.Float32frombits(uint32(o))
+		}
+		x := convRand(rng, o+64)
+		bias := convRand(rng, 4)
+		ldy := 40
+		for _, xv := range [][3]int{{0, 8, 16}, {3, 3, 3}, {20, 5, 11}} {
+			y := convRand(rng, 4*ldy+16)
+			yg := append([]float32(nil), y...)
+			convFwdTile(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, 1, 24, 9, ldy)
+			convFwdTileGo(k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, 1, 24, 9, ldy)
+			for i := range y {
+				if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
+					t.Fatalf("fwd tile k=%d: y[%d] = %g, want %g", k, i, y[i], yg[i])
 				}
 			}
 		}

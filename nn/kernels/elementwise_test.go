@@ -436,7 +436,14 @@ func TestSumSquares(t *testing.T) {
 func TestSoftmaxXent(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(19, 20))
-		const rows, cols = 37, 10
+		for _, cols := range []int{1, 10, softmaxStackCols, softmaxStackCols + 5} {
+			testSoftmaxXent(t, r, 37, cols)
+		}
+	})
+}
+
+func testSoftmaxXent(t *testing.T, r *rand.Rand, rows, cols int) {
+	{
 		logits := make([]float32, rows*cols)
 		ewFill(r, logits, 3)
 		labels := make([]uint8, rows)
@@ -444,7 +451,7 @@ func TestSoftmaxXent(t *testing.T) {
 			labels[i] = uint8(r.IntN(cols))
 		}
 		grad := make([]float32, rows*cols)
-		const scale = 1.0 / rows
+		scale := float32(1.0 / float64(rows))
 		loss, correct := SoftmaxXent(logits, labels, rows, cols, grad, scale)
 		var wantLoss float64
 		wantCorrect := 0
@@ -467,20 +474,20 @@ func TestSoftmaxXent(t *testing.T) {
 				if c == int(labels[i]) {
 					want--
 				}
-				want *= scale
-				if math.Abs(float64(grad[i*cols+c])-want) > 1e-6*scale {
-					t.Fatalf("row %d class %d: grad %v want %v", i, c, grad[i*cols+c], want)
+				want *= float64(scale)
+				if math.Abs(float64(grad[i*cols+c])-want) > 1e-6*float64(scale) {
+					t.Fatalf("cols %d row %d class %d: grad %v want %v", cols, i, c, grad[i*cols+c], want)
 				}
 			}
 		}
-		if correct != wantCorrect || math.Abs(loss-wantLoss) > 1e-9*math.Abs(wantLoss) {
-			t.Fatalf("got loss %v correct %d, want %v %d", loss, correct, wantLoss, wantCorrect)
+		if correct != wantCorrect || math.Abs(loss-wantLoss) > 1e-9*(math.Abs(wantLoss)+float64(rows)) {
+			t.Fatalf("cols %d: got loss %v correct %d, want %v %d", cols, loss, correct, wantLoss, wantCorrect)
 		}
 		l2, c2 := SoftmaxXent(logits, labels, rows, cols, nil, scale)
 		if l2 != loss || c2 != correct {
 			t.Fatal("SoftmaxXent without grad differs")
 		}
-	})
+	}
 }
 
 // TestElementwiseShortPanics checks that slices too short for the stated

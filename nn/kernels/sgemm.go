@@ -133,6 +133,10 @@ func kBlock(pp *gemmParams, k int) int {
 	return blockSize(k, pp.kc, 1)
 }
 
+// packSlack is the number of elements past the packed A block that packA6N
+// may write.
+const packSlack = 8
+
 // gemmPiece computes rows [i0, i1) and columns [j0, j1) of C with the
 // packing buffers buf.
 func gemmPiece(pp *gemmParams, buf *packBuf, g *gemmArgs, i0, i1, j0, j1 int) {
@@ -144,7 +148,7 @@ func gemmPiece(pp *gemmParams, buf *packBuf, g *gemmArgs, i0, i1, j0, j1 int) {
 	kcb := kBlock(pp, k)
 	mcb := blockSize(i1-i0, pp.mc, mr)
 	ncb := blockSize(j1-j0, pp.nc, nr)
-	buf.ensure(mcb*kcb, ncb*kcb, mr*nr)
+	buf.ensure(mcb*kcb+packSlack, ncb*kcb, mr*nr)
 	for jc := j0; jc < j1; jc += ncb {
 		nc := min(ncb, j1-jc)
 		for pc := 0; pc < k; pc += kcb {
@@ -206,11 +210,8 @@ func packA(dst []float32, g *gemmArgs, mr, ic, mc, pc, kc int) {
 		i := ic + ir
 		if g.transA {
 			// A is k×m: op(A)[i][p] = a[p*lda+i], rows contiguous per depth.
-			if rows == 6 && mr == 6 {
-				for q := 0; q < kc; q++ {
-					s := (*[6]float32)(a[(pc+q)*lda+i:])
-					*(*[6]float32)(d[q*6:]) = *s
-				}
+			if rows == 6 && mr == 6 && packA6T != nil {
+				packA6T(d, a, lda, i, pc, kc)
 				continue
 			}
 			for q := 0; q < kc; q++ {
@@ -221,6 +222,11 @@ func packA(dst []float32, g *gemmArgs, mr, ic, mc, pc, kc int) {
 			continue
 		}
 		// A is m×k: op(A)[i][p] = a[i*lda+p].
+		if rows == 6 && mr == 6 && packA6N != nil {
+			// The slack after the panel is part of dst (see packBuf.ensure).
+			packA6N(dst[ir*kc:], a, lda, i, pc, kc)
+			continue
+		}
 		if rows == 6 && mr == 6 {
 			s0 := a[i*lda+pc : i*lda+pc+kc]
 			s1 := a[(i+1)*lda+pc:][:len(s0)]
@@ -261,10 +267,8 @@ func packB(dst []float32, g *gemmArgs, nr, pc, kc, jc, nc int) {
 		j := jc + jr
 		if !g.transB {
 			// B is k×n: op(B)[p][j] = b[p*ldb+j], columns contiguous.
-			if cols == 16 && nr == 16 {
-				for q := 0; q < kc; q++ {
-					*(*[16]float32)(d[q*16:]) = *(*[16]float32)(b[(pc+q)*ldb+j:])
-				}
+			if cols == 16 && nr == 16 && packB16N != nil {
+				packB16N(d, b, ldb, j, pc, kc)
 				continue
 			}
 			for q := 0; q < kc; q++ {

@@ -51,7 +51,74 @@ func packBT16Asm(d, b []float32, ldb, j, pc, kc int) {
 	}
 }
 
+// packA6AVX2 packs 8·n8 depths of a 6-row micro-panel of a non-transposed
+// A. Its pure-Go meaning, with a addressing element (i, pc) of A (stored
+// m×k with row stride lda):
+//
+//	for q := 0; q < 8*n8; q++ {
+//		for r := 0; r < 6; r++ {
+//			d[q*6+r] = a[r*lda+q]
+//		}
+//	}
+//
+// and in addition it may write any values to d[48*n8] and d[48*n8+1].
+//
+//go:noescape
+func packA6AVX2(d, a *float32, lda, n8 int)
+
+// copyRows16AVX2 gathers n rows of 16 floats. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[16*q:16*q+16], s[q*lds:q*lds+16])
+//	}
+//
+//go:noescape
+func copyRows16AVX2(d, s *float32, lds, n int)
+
+// copyRows6AVX2 gathers n rows of 6 floats. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[6*q:6*q+6], s[q*lds:q*lds+6])
+//	}
+//
+//go:noescape
+func copyRows6AVX2(d, s *float32, lds, n int)
+
+// packA6NAsm implements packA6N: packA6AVX2 for whole groups of eight
+// depths, Go for the rest. d has at least 2 elements of slack past 6·kc.
+func packA6NAsm(d, a []float32, lda, i, pc, kc int) {
+	n8 := kc / 8
+	if n8 > 0 {
+		_ = d[48*n8+1]
+		_ = a[(i+5)*lda+pc+8*n8-1]
+		packA6AVX2(&d[0], &a[i*lda+pc], lda, n8)
+	}
+	for r := 0; r < 6; r++ {
+		s := a[(i+r)*lda+pc+8*n8 : (i+r)*lda+pc+kc]
+		for q, v := range s {
+			d[(8*n8+q)*6+r] = v
+		}
+	}
+}
+
+// packA6TAsm implements packA6T with copyRows6AVX2.
+func packA6TAsm(d, a []float32, lda, i, pc, kc int) {
+	_ = d[6*kc-1]
+	_ = a[(pc+kc-1)*lda+i+5]
+	copyRows6AVX2(&d[0], &a[pc*lda+i], lda, kc)
+}
+
+// packB16NAsm implements packB16N with copyRows16AVX2.
+func packB16NAsm(d, b []float32, ldb, j, pc, kc int) {
+	_ = d[16*kc-1]
+	_ = b[(pc+kc-1)*ldb+j+15]
+	copyRows16AVX2(&d[0], &b[pc*ldb+j], ldb, kc)
+}
+
 func init() {
+	packA6N = packA6NAsm
+	packA6T = packA6TAsm
+	packB16N = packB16NAsm
 	packBT16 = packBT16Asm
 	avx2Params = &gemmParams{
 		mr:   6,

@@ -227,3 +227,85 @@ tloop:
 tdone:
 	VZEROUPPER
 	RET
+
+// func packA6AVX2(d, a *float32, lda, n8 int)
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), BX
+	MOVQ n8+24(FP), CX
+	SHLQ $2, BX
+	LEAQ (BX)(BX*2), R10
+	LEAQ (AX)(BX*4), R11
+	TESTQ CX, CX
+	JZ   adone
+
+aloop:
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (AX)(BX*2), Y2
+	VMOVUPS (AX)(R10*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(BX*1), Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	TRANSPOSE8
+	// Each depth takes 6 floats; the 2 extra lanes of each 8-float store
+	// are overwritten by the next store (or land in the caller's slack).
+	STORE8(0, 24, 48, 72, 96, 120, 144, 168)
+	ADDQ $32, AX
+	ADDQ $32, R11
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  aloop
+
+adone:
+	VZEROUPPER
+	RET
+
+// func copyRows16AVX2(d, s *float32, lds, n int)
+TEXT ·copyRows16AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ lds+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHLQ $2, BX
+	TESTQ CX, CX
+	JZ   c16done
+
+c16loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    BX, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     c16loop
+
+c16done:
+	VZEROUPPER
+	RET
+
+// func copyRows6AVX2(d, s *float32, lds, n int)
+TEXT ·copyRows6AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ lds+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHLQ $2, BX
+	TESTQ CX, CX
+	JZ   c6done
+
+c6loop:
+	MOVUPS (SI), X0
+	MOVQ   16(SI), R9
+	MOVUPS X0, (DI)
+	MOVQ   R9, 16(DI)
+	ADDQ   BX, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    c6loop
+
+c6done:
+	RET

@@ -104,14 +104,14 @@ func TestZZTileSpeed(t *testing.T) {
 				offs[p] = math.Float32frombits(uint32(p * 16 % 4096))
 			}
 		}
-		for _, mr := range []int{6, 4} {
+		for _, mr := range []int{4} {
 			n := 20000
 			c0 := zzThreadCPU()
 			for i := 0; i < n; i++ {
-				convFwdTile(mr, rows, w, offs, x, 16*(i%2), 16*(i%2)+8, bias, y, 0, 8, 1024)
+				convFwdTile(rows, w, offs, x, 16*(i%2), 16*(i%2)+8, 16*(i%2)+16, bias, y, 0, 8, 16, 1024)
 			}
 			cpu := zzThreadCPU() - c0
-			fmt.Printf("%s fwd tile mr=%d: %.1f GFLOP/cpu-s\n", mode, mr, float64(n)*float64(rows)*float64(mr)*16*2/cpu.Seconds()/1e9)
+			fmt.Printf("%s fwd tile mr=%d: %.1f GFLOP/cpu-s\n", mode, mr, float64(n)*float64(rows)*float64(mr)*24*2/cpu.Seconds()/1e9)
 		}
 	}
 	{
@@ -124,5 +124,42 @@ func TestZZTileSpeed(t *testing.T) {
 		}
 		cpu := zzThreadCPU() - c0
 		fmt.Printf("filter tile: %.1f GFLOP/cpu-s\n", float64(n)*12*256*2/cpu.Seconds()/1e9)
+	}
+}
+
+func zzProcCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(0, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestZZStepCPU(t *testing.T) {
+	for _, chunk := range []int{5, 10, 15, 30, 50} {
+		bufs := make([]*convLayerBuffers, len(smallConvNet))
+		for i, l := range smallConvNet {
+			bufs[i] = newConvLayerBuffers(l.s, chunk)
+		}
+		step := func() {
+			for i, l := range smallConvNet {
+				bufs[i].run(l.s, chunk, "fwd")
+			}
+			for i := len(smallConvNet) - 1; i >= 0; i-- {
+				l := smallConvNet[i]
+				bufs[i].run(l.s, chunk, "bwd-filter")
+				if l.needData {
+					bufs[i].run(l.s, chunk, "bwd-data")
+				}
+			}
+		}
+		step()
+		best := time.Hour
+		bestWall := time.Hour
+		for r := 0; r < 4; r++ {
+			c0, w0 := zzProcCPU(), time.Now()
+			step()
+			best = min(best, zzProcCPU()-c0)
+			bestWall = min(bestWall, time.Since(w0))
+		}
+		fmt.Printf("chunk %d: step %.1f cpu-ms (=> %.1f ms on 2 free cores), wall %.1f ms\n", chunk, best.Seconds()*1e3, best.Seconds()*1e3/2, bestWall.Seconds()*1e3)
 	}
 }

@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/train"
+)
+
+// RunsFile is the name of a sweep's log of finished runs, one JSON Line
+// per run, in the sweep's output directory.
+const RunsFile = "runs.jsonl"
+
+// Line is one finished run in runs.jsonl.
+type Line struct {
+	ID       string        `json:"id"`
+	Suite    string        `json:"suite"`
+	Setting  string        `json:"setting"`
+	Repeat   int           `json:"repeat"`
+	Hash     string        `json:"config_hash"`
+	Finished string        `json:"finished"`
+	Record   *train.Record `json:"record"`
+}
+
+// ConfigHash fingerprints the parts of a run's configuration that change
+// its result: not the thread count, the progress output or where the data
+// comes from. A resumed sweep refuses to mix runs whose hashes differ.
+func ConfigHash(c train.Config) string {
+	c.Threads, c.Progress, c.Terminal, c.Data = 0, nil, false, datasets.Options{}
+	js, _ := json.Marshal(c)
+	h := sha256.Sum256(js)
+	return hex.EncodeToString(h[:8])
+}
+
+// ReadRuns reads a runs.jsonl file. A last line that is incomplete or not
+// valid JSON (a crash in the middle of a write) is dropped and reported in
+// warning; any other bad line is an error naming it. good is the length
+// of the valid prefix of the file.
+func ReadRuns(path string) (lines []Line, good int64, warning string, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, "", nil
+	}
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return parseRuns(path, data)
+}
+
+func parseRuns(path string, data []byte) (lines []Line, good int64, warning string, err error) {
+	off := 0
+	for n := 1; off < len(data); n++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		last := end < 0
+		if last {
+			end = len(data) - off
+		}
+		raw := bytes.TrimSpace(data[off : off+end])
+		if len(raw) > 0 {
+			var l Line
+			perr := json.Unmarshal(raw, &l)
+			if perr == nil && (l.ID == "" || l.Record == nil) {
+				perr = errors.New("missing id or record")
+			}
+			if perr != nil || last {
+				// An unterminated last line may be a partial write even if
+				// it happens to parse.
+				if last || isFinalLine(data[off+end+1:]) {
+					return lines, int64(off), fmt.Sprintf("%s:%d: ignoring an incomplete last line (an interrupted write); that run will be done again", path, n), nil
+				}
+				return nil, 0, "", fmt.Errorf("%s:%d: %v", path, n, perr)
+			}
+			lines = append(lines, l)
+		}
+		off += end + 1
+	}
+	return lines, int64(len(data)), "", nil
+}
+
+// isFinalLine reports whether rest holds nothing but white space.
+func isFinalLine(rest []byte) bool { return len(bytes.TrimSpace(rest)) == 0 }
+
+// RunLog appends finished runs to runs.jsonl, one write and one fsync per
+// run, safe for concurrent use.
+type RunLog struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// OpenRunLog opens path for appending, first cutting it to good bytes (the
+// valid prefix ReadRuns found) so that an interrupted write leaves no
+// fragment.
+func OpenRunLog(path string, good int64) (*RunLog, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > good {
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return &RunLog{f: f}, nil
+}
+
+// Append writes l as one line and syncs the file.
+func (w *RunLog) Append(l Line) error {
+	if l.Finished == "" {
+		l.Finished = time.Now().UTC().Format(time.RFC3339)
+	}
+	js, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.f.Write(append(js, '\n')); err != nil {
+		return err
+	}
+	return w.f.Sync()
+}
+
+// Close closes the file.
+func (w *RunLog) Close() error { return w.f.Close() }
+
+// readJSONL is ReadRuns on an open reader, for the report.
+func readJSONL(name string, r io.Reader) ([]Line, string, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, "", err
+	}
+	lines, _, warn, err := parseRuns(name, data)
+	return lines, warn, err
+}

@@ -1,0 +1,282 @@
+package train
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/layers"
+)
+
+// A checkpoint file is:
+//
+//	"SPADCKPT" | version uint32 | header length uint32 | header (JSON) |
+//	tensors (little-endian float32, in header order) | CRC-32C of all before
+//
+// The header names the model and the settings that must match on resume,
+// and holds the iteration, the optimiser step, each scheduler's state, the
+// data order state and the curves so far; the tensors are the parameters
+// followed by the optimiser's buffers.
+const (
+	ckptMagic   = "SPADCKPT"
+	ckptVersion = 1
+	// maxHeader bounds the JSON header a reader accepts.
+	maxHeader = 64 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type ckptTensor struct {
+	Name string `json:"name"`
+	Len  int    `json:"len"`
+}
+
+type ckptHeader struct {
+	Model      string                   `json:"model"`
+	Dataset    string                   `json:"dataset"`
+	Estimator  string                   `json:"estimator"`
+	Dropout    float64                  `json:"dropout"`
+	Batch      int                      `json:"batch"`
+	Seed       uint64                   `json:"seed"`
+	Iters      int                      `json:"iters"`
+	Optimizer  string                   `json:"optimizer"`
+	Bootstrap  int                      `json:"bootstrap"`
+	TrainSize  int                      `json:"train_size"`
+	Iter       int                      `json:"iter"`
+	OptStep    int64                    `json:"opt_step"`
+	Schedulers []*inject.SchedulerState `json:"schedulers"`
+	Batcher    datasets.BatcherState    `json:"batcher"`
+	Curves     []Point                  `json:"curves"`
+	WinLoss    float64                  `json:"win_loss"`
+	WinSteps   int                      `json:"win_steps"`
+	ElapsedNs  int64                    `json:"elapsed_ns"`
+	Tensors    []ckptTensor             `json:"tensors"`
+}
+
+// tensors lists the parameters then the optimiser buffers, with names.
+func (r *Runner) tensors() ([]ckptTensor, [][]float32) {
+	var meta []ckptTensor
+	var data [][]float32
+	for _, p := range r.Net.Params() {
+		meta = append(meta, ckptTensor{p.Name, len(p.Value)})
+		data = append(data, p.Value)
+	}
+	for i, b := range r.Opt.State().Buffers {
+		meta = append(meta, ckptTensor{fmt.Sprintf("%s.buffer%d", r.Opt.Name(), i), len(b)})
+		data = append(data, b)
+	}
+	return meta, data
+}
+
+func (r *Runner) header() *ckptHeader {
+	c := r.Cfg
+	h := &ckptHeader{
+		Model: c.Model, Dataset: c.Dataset, Estimator: c.Estimator.String(), Dropout: c.Dropout,
+		Batch: c.Batch, Seed: c.Seed, Iters: c.Iters, Optimizer: r.Opt.Name(), Bootstrap: c.Bootstrap,
+		TrainSize: c.TrainSize, Iter: r.Iter, OptStep: r.Opt.State().Step, Batcher: r.batcher.State(),
+		Curves: r.curves, WinLoss: r.winLoss, WinSteps: r.winSteps, ElapsedNs: r.elapsed.Nanoseconds(),
+	}
+	for _, l := range r.Net.Layers {
+		var st *inject.SchedulerState
+		if s, ok := l.(layers.Scheduled); ok && s.Scheduler() != nil {
+			v := s.Scheduler().State()
+			st = &v
+		}
+		h.Schedulers = append(h.Schedulers, st)
+	}
+	h.Tensors, _ = r.tensors()
+	return h
+}
+
+// SaveCheckpoint writes the run's complete state to path atomically
+// (temporary file, fsync, rename). It refuses to save non-finite
+// parameters, so the last good checkpoint is never overwritten by a
+// diverged state.
+func (r *Runner) SaveCheckpoint(path string) error {
+	_, data := r.tensors()
+	for i, p := range r.Net.Params() {
+		for _, v := range data[i] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("checkpoint %s not written at iteration %d: parameter %s is not finite (training diverged)", path, r.Iter, p.Name)
+			}
+		}
+	}
+	hdr, err := json.Marshal(r.header())
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		h := crc32.New(castagnoli)
+		mw := io.MultiWriter(w, h)
+		buf := make([]byte, 0, 1<<15)
+		buf = append(buf, ckptMagic...)
+		buf = binary.LittleEndian.AppendUint32(buf, ckptVersion)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(hdr)))
+		if _, err := mw.Write(buf); err != nil {
+			return err
+		}
+		if _, err := mw.Write(hdr); err != nil {
+			return err
+		}
+		for _, d := range data {
+			for len(d) > 0 {
+				n := min(len(d), cap(buf)/4)
+				buf = buf[:0]
+				for _, v := range d[:n] {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+				if _, err := mw.Write(buf); err != nil {
+					return err
+				}
+				d = d[n:]
+			}
+		}
+		_, err := w.Write(binary.LittleEndian.AppendUint32(buf[:0], h.Sum32()))
+		return err
+	})
+}
+
+// CheckpointError is a checkpoint that cannot be used: unreadable, corrupt,
+// or from another run configuration.
+type CheckpointError struct {
+	Path string
+	Msg  string
+}
+
+func (e *CheckpointError) Error() string { return fmt.Sprintf("checkpoint %s: %s", e.Path, e.Msg) }
+
+// readCheckpoint parses and verifies a checkpoint's framing and header.
+func readCheckpoint(path string, r io.Reader) (*ckptHeader, []byte, error) {
+	bad := func(f string, a ...any) error { return &CheckpointError{path, fmt.Sprintf(f, a...)} }
+	data, err := io.ReadAll(io.LimitReader(r, 1<<34))
+	if err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	if len(data) < len(ckptMagic)+12 || string(data[:len(ckptMagic)]) != ckptMagic {
+		return nil, nil, bad("not a checkpoint (bad magic or too short: %d bytes)", len(data))
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if v := binary.LittleEndian.Uint32(data[8:]); v != ckptVersion {
+		return nil, nil, bad("version %d, this program reads version %d", v, ckptVersion)
+	}
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, nil, bad("corrupt or truncated (checksum mismatch)")
+	}
+	n := binary.LittleEndian.Uint32(data[12:])
+	if n > maxHeader || int(n) > len(body)-16 {
+		return nil, nil, bad("header length %d exceeds the file", n)
+	}
+	var h ckptHeader
+	dec := json.NewDecoder(bytes.NewReader(body[16 : 16+n]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return nil, nil, bad("bad header: %v", err)
+	}
+	payload := body[16+n:]
+	total := 0
+	for _, t := range h.Tensors {
+		if t.Len < 0 || t.Len > len(payload)/4 {
+			return nil, nil, bad("tensor %s has invalid length %d", t.Name, t.Len)
+		}
+		total += t.Len
+	}
+	if total*4 != len(payload) {
+		return nil, nil, bad("tensor data is %d bytes, header describes %d", len(payload), total*4)
+	}
+	return &h, payload, nil
+}
+
+// LoadCheckpoint restores the run state saved at path into r, which must
+// have been created with the same model, estimator, batch, seed and data
+// settings. The run then continues exactly as the original would have.
+func (r *Runner) LoadCheckpoint(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h, payload, err := readCheckpoint(path, f)
+	if err != nil {
+		return err
+	}
+	bad := func(f string, a ...any) error { return &CheckpointError{path, fmt.Sprintf(f, a...)} }
+	c := r.Cfg
+	switch {
+	case h.Model != c.Model:
+		return bad("is for model %s, this run trains %s", h.Model, c.Model)
+	case h.Dataset != c.Dataset:
+		return bad("is for data set %s, this run uses %s", h.Dataset, c.Dataset)
+	case h.Estimator != c.Estimator.String() || h.Dropout != c.Dropout:
+		return bad("was made with estimator %s (dropout %g), this run uses %s (dropout %g)", h.Estimator, h.Dropout, c.Estimator, c.Dropout)
+	case h.Batch != c.Batch || h.Seed != c.Seed || h.Bootstrap != c.Bootstrap || h.TrainSize != c.TrainSize:
+		return bad("was made with batch %d, seed %d, bootstrap %d, train-size %d; this run has %d, %d, %d, %d", h.Batch, h.Seed, h.Bootstrap, h.TrainSize, c.Batch, c.Seed, c.Bootstrap, c.TrainSize)
+	case h.Optimizer != r.Opt.Name():
+		return bad("holds %s state, this run uses %s", h.Optimizer, r.Opt.Name())
+	case h.Iter < 0 || h.Iter > c.Iters:
+		return bad("is at iteration %d, outside this run's 0..%d", h.Iter, c.Iters)
+	case len(h.Schedulers) != len(r.Net.Layers):
+		return bad("has %d layers, the network has %d", len(h.Schedulers), len(r.Net.Layers))
+	}
+	meta, data := r.tensors()
+	if len(meta) != len(h.Tensors) {
+		return bad("has %d tensors, this run has %d", len(h.Tensors), len(meta))
+	}
+	for i, t := range h.Tensors {
+		if t != meta[i] {
+			return bad("tensor %d is %s[%d], this run has %s[%d]", i, t.Name, t.Len, meta[i].Name, meta[i].Len)
+		}
+	}
+	for i, l := range r.Net.Layers {
+		s, ok := l.(layers.Scheduled)
+		has := ok && s.Scheduler() != nil
+		if has != (h.Schedulers[i] != nil) {
+			return bad("layer %d (%s) scheduler state does not match the network", i, l.Name())
+		}
+		if has {
+			if err := s.Scheduler().Restore(*h.Schedulers[i]); err != nil {
+				return bad("layer %d: %v", i, err)
+			}
+		}
+	}
+	if err := r.batcher.SetState(h.Batcher); err != nil {
+		return bad("%v", err)
+	}
+	off := 0
+	for _, d := range data {
+		for j := range d {
+			d[j] = math.Float32frombits(binary.LittleEndian.Uint32(payload[off:]))
+			off += 4
+		}
+	}
+	st := r.Opt.State()
+	st.Step = h.OptStep
+	if err := restoreOpt(r, st); err != nil {
+		return bad("%v", err)
+	}
+	r.Iter = h.Iter
+	r.curves = append(r.curves[:0], h.Curves...)
+	r.winLoss, r.winSteps = h.WinLoss, h.WinSteps
+	r.elapsed = durationNs(h.ElapsedNs)
+	return nil
+}
+
+// restoreOpt sets the optimiser's step; its buffers were written in place.
+func restoreOpt(r *Runner, st OptimizerState) error {
+	switch o := r.Opt.(type) {
+	case *Adam:
+		o.t = st.Step
+	case *SGD:
+		o.t = st.Step
+	default:
+		return errors.New("optimizer does not support checkpoints")
+	}
+	return nil
+}

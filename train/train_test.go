@@ -1,0 +1,269 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/nn"
+)
+
+// tinyConfig is a short MNIST run on a subset.
+func tinyConfig(e inject.Estimator, dropout float64) Config {
+	return Config{
+		Model: "smallfc", Estimator: e, Dropout: dropout, Iters: 24, Batch: 32, EvalEvery: 8,
+		TrainSize: 2000, TestSize: 300, Seed: 3, Data: datasets.Options{NoDownload: true},
+	}
+}
+
+func newRunner(t *testing.T, c Config) *Runner {
+	t.Helper()
+	r, err := NewRunner(c)
+	if err != nil {
+		if strings.Contains(err.Error(), "MNIST") {
+			t.Skipf("MNIST not available: %v", err)
+		}
+		t.Fatal(err)
+	}
+	return r
+}
+
+func paramsOf(r *Runner) [][]float32 {
+	var out [][]float32
+	for _, p := range r.Net.Params() {
+		out = append(out, append([]float32(nil), p.Value...))
+	}
+	return out
+}
+
+// A run stopped at a checkpoint and resumed in a new Runner ends
+// bit-identical to an uninterrupted run with the same seed and threads: the
+// parameters, the optimiser state and the curves.
+func TestResumeBitIdentical(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	ests := map[string]struct {
+		e inject.Estimator
+		d float64
+	}{
+		"baseline":   {inject.Estimator{}, 0},
+		"dropout":    {inject.Estimator{}, 0.2},
+		"spad-exact": {inject.Estimator{Mode: inject.SPAD, Kind: inject.DiffSample, Keep: 0.2, KMax: 5, M: 3, Eps: 0.2, Variant: inject.Exact}, 0},
+		"spad":       {inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, KMax: 4, M: 4}, 0},
+	}
+	for name, tc := range ests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			full := newRunner(t, tinyConfig(tc.e, tc.d))
+			recFull, err := full.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Interrupted: stop after 13 iterations (mid-block for SPAD),
+			// checkpointing every 13.
+			c := tinyConfig(tc.e, tc.d)
+			c.CheckpointEvery, c.CheckpointPath = 13, filepath.Join(dir, "ck")
+			c.Iters = 24
+			first := newRunner(t, c)
+			for first.Iter < 13 {
+				first.Step()
+				if first.Iter%c.EvalEvery == 0 {
+					first.record()
+				}
+			}
+			if err := first.SaveCheckpoint(c.CheckpointPath); err != nil {
+				t.Fatal(err)
+			}
+			second := newRunner(t, c)
+			if err := second.LoadCheckpoint(c.CheckpointPath); err != nil {
+				t.Fatal(err)
+			}
+			if second.Iter != 13 {
+				t.Fatalf("resumed at iteration %d, want 13", second.Iter)
+			}
+			recRes, err := second.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := paramsOf(full), paramsOf(second)
+			for i := range a {
+				for j := range a[i] {
+					if a[i][j] != b[i][j] {
+						t.Fatalf("param %d[%d]: uninterrupted %g, resumed %g", i, j, a[i][j], b[i][j])
+					}
+				}
+			}
+			if len(recFull.Curves) != len(recRes.Curves) {
+				t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recRes.Curves))
+			}
+			for i := range recFull.Curves {
+				p, q := recFull.Curves[i], recRes.Curves[i]
+				if p != q {
+					t.Fatalf("curve point %d: %+v vs %+v", i, p, q)
+				}
+			}
+		})
+	}
+}
+
+// Corrupt, truncated and foreign checkpoints give clear errors.
+func TestCheckpointErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds networks")
+	}
+	dir := t.TempDir()
+	c := tinyConfig(inject.Estimator{}, 0)
+	c.Iters = 4
+	r := newRunner(t, c)
+	r.Step()
+	good := filepath.Join(dir, "good")
+	if err := r.SaveCheckpoint(good); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flipped := append([]byte(nil), data...)
+	flipped[len(flipped)/2] ^= 0x40
+	cases := map[string]struct {
+		path string
+		cfg  Config
+		want string
+	}{
+		"truncated": {write("trunc", data[:len(data)-100]), c, "checksum mismatch"},
+		"flipped":   {write("flip", flipped), c, "checksum mismatch"},
+		"empty":     {write("empty", nil), c, "not a checkpoint"},
+		"text":      {write("text", []byte("hello, this is not a checkpoint at all")), c, "not a checkpoint"},
+	}
+	other := c
+	other.Estimator = inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.1}
+	cases["estimator"] = struct {
+		path string
+		cfg  Config
+		want string
+	}{good, other, "was made with estimator baseline"}
+	seed := c
+	seed.Seed = 99
+	cases["seed"] = struct {
+		path string
+		cfg  Config
+		want string
+	}{good, seed, "seed 3"}
+	for name, tc := range cases {
+		r := newRunner(t, tc.cfg)
+		err := r.LoadCheckpoint(tc.path)
+		var ce *CheckpointError
+		if err == nil || !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("%s: error %v, want a CheckpointError naming the file and containing %q", name, err, tc.want)
+		}
+	}
+	// A checkpoint of non-finite parameters is refused and the old one kept.
+	r.Net.Params()[0].Value[0] = float32(nan())
+	if err := r.SaveCheckpoint(good); err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Fatalf("saving NaN parameters: %v", err)
+	}
+	if now, _ := os.ReadFile(good); !bytes.Equal(now, data) {
+		t.Fatal("the good checkpoint was changed")
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+
+// A diverging run stops with an error naming the iteration, and the last
+// good checkpoint stays as it was.
+func TestNonFiniteLossStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a network")
+	}
+	c := tinyConfig(inject.Estimator{}, 0)
+	c.CheckpointEvery, c.CheckpointPath = 4, filepath.Join(t.TempDir(), "ck")
+	r := newRunner(t, c)
+	for r.Iter < 4 {
+		r.Step()
+	}
+	if err := r.SaveCheckpoint(c.CheckpointPath); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(c.CheckpointPath)
+	r.Net.Params()[7].Value[3] = float32(nan()) // an output bias: the loss turns NaN
+	_, err := r.Run()
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.Iter != 4 || !strings.Contains(err.Error(), "at iteration 4") {
+		t.Fatalf("err = %v, want a NonFiniteError at iteration 4", err)
+	}
+	if after, _ := os.ReadFile(c.CheckpointPath); !bytes.Equal(before, after) {
+		t.Fatal("the last good checkpoint was changed")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	base, err := Config{}.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	cases := []struct {
+		mut  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Batch = 0 }, "batch must be ≥ 1"},
+		{func(c *Config) { c.LR = -1 }, "learning rate must be a positive number"},
+		{func(c *Config) { c.WD = -1 }, "weight decay must be ≥ 0"},
+		{func(c *Config) { c.Dropout = 1 }, "dropout must be in [0, 1)"},
+		{func(c *Config) { c.Optimizer = "x" }, `unknown optimizer "x"`},
+		{func(c *Config) { c.CheckpointEvery = 5 }, "needs a checkpoint path"},
+		{func(c *Config) { c.Estimator = inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 0, KMax: 1} }, "m = 0"},
+	}
+	for _, tc := range cases {
+		c := base
+		tc.mut(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+	if _, err := (Config{Model: "nope"}).Defaults(); err == nil || !strings.Contains(err.Error(), "unknown model") {
+		t.Errorf("unknown model: %v", err)
+	}
+}
+
+func TestStepDecay(t *testing.T) {
+	s := StepDecay{Base: 1, Factor: 0.6, Every: 10}
+	for _, c := range []struct {
+		it   int
+		want float64
+	}{{0, 1}, {9, 1}, {10, 0.6}, {25, 0.36}} {
+		if got := s.At(c.it); got < c.want-1e-12 || got > c.want+1e-12 {
+			t.Errorf("At(%d) = %g, want %g", c.it, got, c.want)
+		}
+	}
+}
+
+// Adam's first step moves every weight by lr·sign(g) (bias-corrected
+// moments make the first update ±lr when ε is negligible).
+func TestAdamFirstStep(t *testing.T) {
+	p := nn.NewParam("w", 3)
+	copy(p.Value, []float32{1, 2, 3})
+	copy(p.Grad, []float32{0.5, -2, 1e-3})
+	a := NewAdam(0)
+	a.Step([]*nn.Param{p}, 0.1)
+	want := []float32{0.9, 2.1, 2.9}
+	for i := range want {
+		if d := p.Value[i] - want[i]; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("w[%d] = %g, want %g", i, p.Value[i], want[i])
+		}
+	}
+}
