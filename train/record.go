@@ -3,9 +3,9 @@ package train
 import (
 	"bufio"
 	"encoding/csv"
-	"io"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"

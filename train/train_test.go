@@ -226,7 +226,9 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.Dropout = 1 }, "dropout must be in [0, 1)"},
 		{func(c *Config) { c.Optimizer = "x" }, `unknown optimizer "x"`},
 		{func(c *Config) { c.CheckpointEvery = 5 }, "needs a checkpoint path"},
-		{func(c *Config) { c.Estimator = inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 0, KMax: 1} }, "m = 0"},
+		{func(c *Config) {
+			c.Estimator = inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 0, KMax: 1}
+		}, "m = 0"},
 	}
 	for _, tc := range cases {
 		c := base
