@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -132,13 +131,3 @@ func (w *RunLog) Append(l Line) error {
 
 // Close closes the file.
 func (w *RunLog) Close() error { return w.f.Close() }
-
-// readJSONL is ReadRuns on an open reader, for the report.
-func readJSONL(name string, r io.Reader) ([]Line, string, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, "", err
-	}
-	lines, _, warn, err := parseRuns(name, data)
-	return lines, warn, err
-}

@@ -152,9 +152,11 @@ func jsonError(data []byte, err error) string {
 		return "unexpected end of file"
 	}
 	msg = strings.TrimPrefix(msg, "json: ")
-	if off < 0 || off > int64(len(data)) {
+	if off < 1 || off > int64(len(data)) {
 		return msg
 	}
+	off-- // the offset counts the bytes read, including the bad one
+
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
 	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)

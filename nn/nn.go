@@ -172,3 +172,17 @@ type Scratcher interface {
 	// long).
 	UseScratch(s []float32)
 }
+
+// Float32s returns the float32 values backing t, which must be a dense
+// float32 tensor. Batches held in gorgonia tensors pass to TrainStep and
+// Evaluate through it without a copy.
+func Float32s(t *tensor.Dense) ([]float32, error) {
+	if t == nil {
+		return nil, fmt.Errorf("nn: nil tensor")
+	}
+	data, ok := t.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("nn: tensor holds %T, want []float32", t.Data())
+	}
+	return data, nil
+}

@@ -27,7 +27,7 @@ var ConvDirectGroup = 16
 // convDirectFwdOK reports whether the forward convolution of geometry g
 // runs on the direct path.
 func convDirectFwdOK(g convGeom) bool {
-	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4
+	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0
 }
 
 // convDirectFilterOK reports whether the filter gradient of geometry g runs
@@ -36,19 +36,23 @@ func convDirectFilterOK(g convGeom) bool {
 	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4 && g.rows() >= 3
 }
 
-// convKTile returns the four-channel tile covering channel k: tiles start
-// at multiples of four, the last one moved back to end at kout (kout >= 4).
+// convKTile returns the first channel of the four-channel tile covering
+// channel k: tiles start at multiples of four, the last one moved back to
+// end at kout (kout >= 4).
 func convKTile(kout, k int) int { return min(k, kout-4) }
 
 // convPackedSize is the size of the packed filters of the direct forward
 // path.
-func convPackedSize(g convGeom) int { return (g.kout + 3) * g.rows() }
+func convPackedSize(g convGeom) int { return (max(g.kout, 4) + 3) * g.rows() }
 
 // directFwdScratch is the scratch of convDirectFwd for n samples.
 func (g convGeom) directFwdScratch(n int) int {
-	sz := convPackedSize(g) + g.rows() + g.kout
+	sz := convPackedSize(g) + g.rows() + max(g.kout, 4)
 	if g.padded() {
 		sz += min(n, ConvDirectGroup) * g.padSize()
+	}
+	if g.kout < 4 {
+		sz += min(n, ConvDirectGroup) * 4 * g.p()
 	}
 	return sz
 }
@@ -79,25 +83,37 @@ func convOffsets(offs []float32, g convGeom, hp, wp int) {
 // convDirectFwd computes y = wm·col(x) + bias for geometry g on the direct
 // path; wm is the kout×rows filter matrix and bias may be nil.
 func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
-	rows := g.rows()
+	rows, p := g.rows(), g.p()
+	// Fewer than four output channels run as four, the extra channels
+	// with zero filters and written to a staging buffer.
+	kt := max(g.kout, 4)
 	wpk := scratch[:convPackedSize(g)]
 	offs := scratch[len(wpk) : len(wpk)+rows]
-	bz := scratch[len(wpk)+rows : len(wpk)+rows+g.kout]
-	xp := scratch[len(wpk)+rows+g.kout:]
+	bz := scratch[len(wpk)+rows : len(wpk)+rows+kt]
+	xp := scratch[len(wpk)+rows+kt:]
+	grp := min(n, ConvDirectGroup)
+	var stage []float32
+	if g.kout < 4 {
+		stage = xp[:grp*4*p]
+		xp = xp[grp*4*p:]
+	}
 	off := 0
-	for k := 0; k < g.kout; k += 4 {
-		k0 := convKTile(g.kout, k)
-		for p := 0; p < rows; p++ {
+	for k := 0; k < kt; k += 4 {
+		k0 := convKTile(kt, k)
+		for q := 0; q < rows; q++ {
 			for i := 0; i < 4; i++ {
-				wpk[off+p*4+i] = wm[(k0+i)*rows+p]
+				var v float32
+				if k0+i < g.kout {
+					v = wm[(k0+i)*rows+q]
+				}
+				wpk[off+q*4+i] = v
 			}
 		}
 		off += 4 * rows
 	}
+	clear(bz)
 	if bias != nil {
 		copy(bz, bias[:g.kout])
-	} else {
-		clear(bz)
 	}
 	hp, wp := g.h, g.w
 	if g.padded() {
@@ -105,11 +121,16 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 	}
 	convOffsets(offs, g, hp, wp)
 	inSz := g.cin * g.h * g.w
-	grp := min(n, ConvDirectGroup)
+	gt := g
+	gt.kout = kt
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
-		t := convTask{kind: convTaskFwd, g: g, gs: gs, wpk: wpk, offs: offs, bias: bz,
-			y: y[s0*g.kout*g.p() : (s0+gs)*g.kout*g.p()], hp: hp, wp: wp}
+		t := convTask{kind: convTaskFwd, g: gt, gs: gs, wpk: wpk, offs: offs, bias: bz, hp: hp, wp: wp}
+		if stage != nil {
+			t.y = stage[:gs*4*p]
+		} else {
+			t.y = y[s0*g.kout*p : (s0+gs)*g.kout*p]
+		}
 		if g.padded() {
 			t.src = x[s0*inSz : (s0+gs)*inSz]
 			t.xp = xp[:gs*g.padSize()]
@@ -120,6 +141,9 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 			t.xp = x[s0*inSz : (s0+gs)*inSz]
 		}
 		convRun(&t, gs*convTriples(g))
+		for j := 0; stage != nil && j < gs; j++ {
+			copy(y[(s0+j)*g.kout*p:(s0+j+1)*g.kout*p], stage[j*4*p:])
+		}
 	}
 }
 
@@ -236,6 +260,11 @@ func (t *convTask) fwd(i0, i1 int) {
 	}
 }
 
+// convFilterPositions is the number of output positions (whole samples)
+// the filter gradient sweeps with every tile before moving on, so that the
+// output gradient and the input they touch stay in L2.
+var convFilterPositions = 1024
+
 // filter computes the (channel tile, lowered-row tile) items [i0, i1)
 // (channel-tile-major) of the filter gradient over the group's samples.
 func (t *convTask) filter(i0, i1 int) {
@@ -243,24 +272,28 @@ func (t *convTask) filter(i0, i1 int) {
 	rows, p := g.rows(), g.p()
 	npt := (rows + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
+	sg := max(1, convFilterPositions/p)
 	var out [12]float32
-	for it := i0; it < i1; it++ {
-		ki, pi := it/npt, it%npt
-		k0 := min(4*ki, g.kout-4)
-		p0 := min(3*pi, rows-3)
-		o0 := int(int32(math.Float32bits(t.offs[p0])))
-		o1 := int(int32(math.Float32bits(t.offs[p0+1])))
-		o2 := int(int32(math.Float32bits(t.offs[p0+2])))
-		convFilterTile(t.gs, t.xp, sampleSz, o0, o1, o2, t.dy[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
-		for i := 0; i < 4; i++ {
-			k := k0 + i
-			if k < 4*ki {
-				continue
-			}
-			d := t.dw[k*rows : (k+1)*rows]
-			for jj := 0; jj < 3; jj++ {
-				if pp := p0 + jj; pp >= 3*pi {
-					d[pp] += out[3*i+jj]
+	for sb := 0; sb < t.gs; sb += sg {
+		ns := min(sg, t.gs-sb)
+		xs := t.xp[sb*sampleSz:]
+		dys := t.dy[sb*g.kout*p:]
+		for it := i0; it < i1; it++ {
+			ki, pi := it/npt, it%npt
+			k0 := min(4*ki, g.kout-4)
+			p0 := min(3*pi, rows-3)
+			convFilterTile(ns, xs, sampleSz, convOff(t.offs, p0), convOff(t.offs, p0+1), convOff(t.offs, p0+2),
+				dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+			for i := 0; i < 4; i++ {
+				k := k0 + i
+				if k < 4*ki {
+					continue
+				}
+				d := t.dw[k*rows : (k+1)*rows]
+				for jj := 0; jj < 3; jj++ {
+					if pp := p0 + jj; pp >= 3*pi {
+						d[pp] += out[3*i+jj]
+					}
 				}
 			}
 		}

@@ -154,6 +154,9 @@ var convTestShapes = []ConvShape{
 	{C: 7, H: 8, W: 16, K: 11, KH: 5, KW: 5, Stride: 1, Pad: 2}, // 6+4+overlap, C odd
 	{C: 2, H: 4, W: 8, K: 6, KH: 1, KW: 1, Stride: 1, Pad: 0},   // 2 lowered rows: lowered filter path
 	{C: 2, H: 4, W: 7, K: 6, KH: 1, KW: 2, Stride: 1, Pad: 1},   // 4 lowered rows: overlapping row tile
+	{C: 5, H: 6, W: 8, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},   // three output channels (staged)
+	{C: 2, H: 5, W: 16, K: 4, KH: 3, KW: 3, Stride: 1, Pad: 1},  // data gradient with two channels
+	{C: 1, H: 4, W: 8, K: 1, KH: 1, KW: 1, Stride: 1, Pad: 0},   // one channel in and out, 1×1
 }
 
 // convCheckAll checks the three kernels of shape s on n samples against the
@@ -578,6 +581,40 @@ func TestConvTileKernels(t *testing.T) {
 			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("filter tile %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
 			}
+		}
+	}
+}
+
+// TestConvConcurrent runs convolutions from several goroutines at once
+// (each with its own scratch); calls that find the team busy run alone.
+func TestConvConcurrent(t *testing.T) {
+	s := ConvShape{C: 4, H: 8, W: 16, K: 8, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	n := 3
+	rng := rand.New(rand.NewSource(8))
+	x := convRand(rng, n*s.InSize())
+	w := convRand(rng, s.WeightSize())
+	want, mag := convRefForward(s, n, x, w, nil)
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			y := make([]float32, n*s.OutSize())
+			scratch := make([]float32, ConvScratchSize(s, n))
+			msg := ""
+			for it := 0; it < 20 && msg == ""; it++ {
+				Conv2DForward(s, n, x, w, nil, y, scratch)
+				for i := range want {
+					if math.Abs(float64(y[i])-want[i]) > 1e-5*mag[i]+1e-6 {
+						msg = fmt.Sprintf("y[%d] = %g, want %g", i, y[i], want[i])
+						break
+					}
+				}
+			}
+			errs <- msg
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if m := <-errs; m != "" {
+			t.Error(m)
 		}
 	}
 }

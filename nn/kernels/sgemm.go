@@ -2,11 +2,12 @@ package kernels
 
 import "fmt"
 
-// microKernel computes one mr×nr tile of C from packed panels: see
-// sgemmKernelRef for the exact meaning. k is at least 1, a holds k steps of
-// mr values, b k steps of nr values and c addresses a full mr×nr tile with
-// row stride ldc.
-type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+// microKernel computes n vertically stacked mr×nr tiles of C from packed
+// panels: tile t is the A panel a[mr·k·t:] (k steps of mr values) times the
+// B panel b (k steps of nr values), stored at c[mr·ldc·t:] with row stride
+// ldc; see sgemmKernelRef for the exact meaning of one tile. k is at least
+// 1 and every tile is full.
+type microKernel func(k, n int, a, b, c []float32, ldc int, alpha, beta float32)
 
 // gemmParams describes a micro-kernel and the cache blocks used with it.
 type gemmParams struct {
@@ -172,17 +173,19 @@ func gemmPiece(pp *gemmParams, buf *packBuf, g *gemmArgs, i0, i1, j0, j1 int) {
 func macroKernel(pp *gemmParams, buf *packBuf, g *gemmArgs, ic, mc, jc, nc, kc int, beta float32) {
 	mr, nr, kern := pp.mr, pp.nr, pp.kern
 	c, ldc, alpha := g.c, g.ldc, g.alpha
+	full := mc / mr
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp := buf.b[jr*kc : jr*kc+nr*kc]
-		for ir := 0; ir < mc; ir += mr {
+		ir := 0
+		if cols == nr && full > 0 {
+			kern(kc, full, buf.a[:full*mr*kc], bp, c[ic*ldc+jc+jr:], ldc, alpha, beta)
+			ir = full * mr
+		}
+		for ; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
 			ap := buf.a[ir*kc : ir*kc+mr*kc]
 			off := (ic+ir)*ldc + jc + jr
-			if rows == mr && cols == nr {
-				kern(kc, ap, bp, c[off:], ldc, alpha, beta)
-				continue
-			}
 			// Edge tile: run the same kernel on a full temporary tile so
 			// the arithmetic is exactly that of an interior tile.
 			t := buf.tile[:mr*nr]
@@ -191,7 +194,7 @@ func macroKernel(pp *gemmParams, buf *packBuf, g *gemmArgs, ic, mc, jc, nc, kc i
 					copy(t[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
 				}
 			}
-			kern(kc, ap, bp, t, nr, alpha, beta)
+			kern(kc, 1, ap, bp, t, nr, alpha, beta)
 			for r := 0; r < rows; r++ {
 				copy(c[off+r*ldc:off+r*ldc+cols], t[r*nr:r*nr+cols])
 			}

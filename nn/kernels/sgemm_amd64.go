@@ -3,22 +3,25 @@
 package kernels
 
 // sgemmKernel6x16 is the AVX2+FMA micro-kernel. Its pure-Go meaning is
-// sgemmKernelGeneric with mr = 6 and nr = 16: with the packed panels a (k
-// steps of 6 values) and b (k steps of 16 values), it forms the 6×16 tile
-// T = Σ_p a[6p+i]·b[16p+j] (one fused multiply-add per step, p ascending) and
-// stores c[i*ldc+j] = alpha*T[i][j] if beta == 0, else
-// alpha*T[i][j] + beta*c[i*ldc+j] (fused), for i < 6, j < 16.
-// k must be at least 1. c must address a full 6×16 tile.
+// sgemmKernelRef with mr = 6 and nr = 16 applied to n tiles stacked
+// vertically: for t < n, the packed A panel at a[6·k·t:] times the packed B
+// panel b gives the 6×16 tile of C at c[6·ldc·t:], each sum formed with one
+// fused multiply-add per depth (p ascending) and stored as alpha*T if
+// beta == 0 (C not read), else alpha*T + beta*C (fused). k must be at least
+// 1; each C tile must be a full 6×16 tile.
 //
 //go:noescape
-func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel6x16(k, n int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// kernelAVX2 adapts sgemmKernel6x16 to the microKernel signature (k ≥ 1).
-func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-	_ = a[6*k-1]
+// kernelAVX2 adapts sgemmKernel6x16 to the microKernel signature.
+func kernelAVX2(k, n int, a, b, c []float32, ldc int, alpha, beta float32) {
+	if n <= 0 {
+		return
+	}
+	_ = a[6*k*n-1]
 	_ = b[16*k-1]
-	_ = c[5*ldc+15]
-	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	_ = c[(6*n-1)*ldc+15]
+	sgemmKernel6x16(k, n, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
 
 // packBT16AVX2 packs 8·n8 depths of a 16-column micro-panel of a transposed

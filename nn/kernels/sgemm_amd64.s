@@ -45,14 +45,21 @@
 	VMOVUPS     r1, 32(DX)       \
 	ADDQ        SI, DX
 
-// func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
+// func sgemmKernel6x16(k, n int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), R13
+	MOVQ n+8(FP), R12
+	MOVQ a+16(FP), AX
+	MOVQ b+24(FP), R14
+	MOVQ c+32(FP), R9
+	MOVQ ldc+40(FP), SI
 	SHLQ $2, SI
+	TESTQ R12, R12
+	JZ   exit
+
+tile:
+	MOVQ R14, BX
+	MOVQ R9, DX
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -87,6 +94,7 @@ TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
 	PREFETCHT0 (DI)
 	PREFETCHT0 60(DI)
 
+	MOVQ  R13, CX
 	MOVQ  CX, R8
 	SHRQ  $2, R8
 	ANDQ  $3, CX
@@ -117,8 +125,9 @@ loop1:
 	JNZ  loop1
 
 done:
-	VBROADCASTSS alpha+40(FP), Y14
-	VBROADCASTSS beta+44(FP), Y15
+	// AX now addresses the next A micro-panel.
+	VBROADCASTSS alpha+48(FP), Y14
+	VBROADCASTSS beta+52(FP), Y15
 	VXORPS       X12, X12, X12
 	VUCOMISS     X12, X15
 	JPS          withbeta
@@ -130,8 +139,7 @@ done:
 	STORE0(Y6, Y7)
 	STORE0(Y8, Y9)
 	STORE0(Y10, Y11)
-	VZEROUPPER
-	RET
+	JMP next
 
 withbeta:
 	STOREB(Y0, Y1)
@@ -140,6 +148,14 @@ withbeta:
 	STOREB(Y6, Y7)
 	STOREB(Y8, Y9)
 	STOREB(Y10, Y11)
+
+next:
+	// DX now addresses the next C tile.
+	MOVQ DX, R9
+	DECQ R12
+	JNZ  tile
+
+exit:
 	VZEROUPPER
 	RET
 

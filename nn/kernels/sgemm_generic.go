@@ -42,8 +42,16 @@ func sgemmKernelRef(mr, nr, k int, a, b, c []float32, ldc int, alpha, beta float
 }
 
 // sgemmKernelGeneric4x4 is the pure-Go micro-kernel: sgemmKernelRef with
-// mr = nr = 4, its sixteen sums held in registers.
-func sgemmKernelGeneric4x4(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+// mr = nr = 4 applied to n tiles stacked vertically (A panel t at
+// a[4·k·t:], C tile t at c[4·ldc·t:]).
+func sgemmKernelGeneric4x4(k, n int, a, b, c []float32, ldc int, alpha, beta float32) {
+	for t := 0; t < n; t++ {
+		kernel4x4(k, a[4*k*t:], b, c[4*ldc*t:], ldc, alpha, beta)
+	}
+}
+
+// kernel4x4 computes one 4×4 tile, its sixteen sums held in registers.
+func kernel4x4(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32

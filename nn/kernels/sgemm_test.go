@@ -328,28 +328,41 @@ func TestSplitC(t *testing.T) {
 	}
 }
 
-// TestMicroKernels compares each micro-kernel with sgemmKernelRef.
+// TestMicroKernels compares each micro-kernel, on stacks of tiles, with
+// sgemmKernelRef.
 func TestMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, p := range AvailablePaths() {
 		pp := paramsFor(p)
 		for _, k := range []int{1, 2, 3, 4, 5, 8, 17, 256} {
-			for _, beta := range []float32{0, 1, -0.5} {
-				a := randSlice(rng, pp.mr*k)
-				b := randSlice(rng, pp.nr*k)
-				ldc := pp.nr + 3
-				c := randSlice(rng, pp.mr*ldc)
-				want := append([]float32(nil), c...)
-				if beta == 0 {
-					for i := range c {
-						c[i] = float32(math.NaN())
+			for _, n := range []int{1, 3} {
+				for _, beta := range []float32{0, 1, -0.5} {
+					a := randSlice(rng, n*pp.mr*k)
+					b := randSlice(rng, pp.nr*k)
+					ldc := pp.nr + 3
+					c := randSlice(rng, n*pp.mr*ldc)
+					want := append([]float32(nil), c...)
+					if beta == 0 {
+						for i := range c {
+							c[i] = float32(math.NaN())
+						}
 					}
-				}
-				pp.kern(k, a, b, c, ldc, 1.5, beta)
-				sgemmKernelRef(pp.mr, pp.nr, k, a, b, want, ldc, 1.5, beta)
-				for i := range c {
-					if math.Abs(float64(c[i]-want[i])) > 1e-5*float64(k+2) {
-						t.Fatalf("%s k=%d beta=%v: c[%d] = %v, want %v", p, k, beta, i, c[i], want[i])
+					pp.kern(k, n, a, b, c, ldc, 1.5, beta)
+					for tl := 0; tl < n; tl++ {
+						sgemmKernelRef(pp.mr, pp.nr, k, a[tl*pp.mr*k:], b, want[tl*pp.mr*ldc:], ldc, 1.5, beta)
+					}
+					for i := range c {
+						if i%ldc >= pp.nr {
+							if beta == 0 || c[i] != want[i] {
+								if !(beta == 0 && math.IsNaN(float64(c[i]))) {
+									t.Fatalf("%s k=%d n=%d: padding c[%d] changed", p, k, n, i)
+								}
+							}
+							continue
+						}
+						if math.Abs(float64(c[i]-want[i])) > 1e-5*float64(k+2) {
+							t.Fatalf("%s k=%d n=%d beta=%v: c[%d] = %v, want %v", p, k, n, beta, i, c[i], want[i])
+						}
 					}
 				}
 			}

@@ -22,7 +22,7 @@ func TestZZCPUEff(t *testing.T) {
 	SetThreads(1)
 	defer SetThreads(0)
 	chunk := 10
-	for _, direct := range []bool{true, false} {
+	for _, direct := range []bool{true} {
 		convDirect = direct
 		for _, l := range smallConvNet {
 			b := newConvLayerBuffers(l.s, chunk)
@@ -42,39 +42,28 @@ func TestZZCPUEff(t *testing.T) {
 	convDirect = true
 }
 
-func TestZZPeak(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	for i := 0; i < 3; i++ {
-		n := 100000000
-		c0, w0 := zzThreadCPU(), time.Now()
-		convZZPeak(n)
-		cpu, wall := zzThreadCPU()-c0, time.Since(w0)
-		fl := float64(n) * 8 * 16
-		fmt.Printf("peak: %.1f GFLOP/cpu-s (wall %.1f) => %.2f GHz\n", fl/cpu.Seconds()/1e9, fl/wall.Seconds()/1e9, fl/cpu.Seconds()/1e9/32)
-	}
-}
-
 func TestZZFwdBlock(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	SetThreads(1)
 	defer SetThreads(0)
-	chunk := 10
-	for _, blk := range []int{1, 4, 8, 16, 64, 1 << 20} {
-		convFwdBlock = blk
-		for _, l := range smallConvNet[1:3] {
-			b := newConvLayerBuffers(l.s, chunk)
-			for _, pass := range []string{"fwd", "bwd-data"} {
-				b.run(l.s, chunk, pass)
-				best := 0.0
-				for r := 0; r < 3; r++ {
+	chunk := 16
+	blks := []int{2, 4, 8, 16, 1 << 20}
+	for _, l := range smallConvNet[1:3] {
+		b := newConvLayerBuffers(l.s, chunk)
+		for _, pass := range []string{"fwd", "bwd-data"} {
+			best := map[int]float64{}
+			for r := 0; r < 5; r++ {
+				for _, blk := range blks {
+					convFwdBlock = blk
 					c0 := zzThreadCPU()
 					b.run(l.s, chunk, pass)
 					cpu := zzThreadCPU() - c0
-					best = max(best, float64(l.s.ForwardFLOPs(convBenchBatch))/cpu.Seconds()/1e9)
+					best[blk] = max(best[blk], float64(l.s.ForwardFLOPs(convBenchBatch))/cpu.Seconds()/1e9)
 				}
-				fmt.Printf("block=%d %s/%s: %.1f GFLOP/cpu-s\n", blk, l.name, pass, best)
+			}
+			for _, blk := range blks {
+				fmt.Printf("block=%d %s/%s: %.1f GFLOP/cpu-s\n", blk, l.name, pass, best[blk])
 			}
 		}
 	}
@@ -134,7 +123,7 @@ func zzProcCPU() time.Duration {
 }
 
 func TestZZStepCPU(t *testing.T) {
-	for _, chunk := range []int{5, 10, 15, 30, 50} {
+	for _, chunk := range []int{8, 16, 30, 50, 150} {
 		bufs := make([]*convLayerBuffers, len(smallConvNet))
 		for i, l := range smallConvNet {
 			bufs[i] = newConvLayerBuffers(l.s, chunk)
@@ -162,4 +151,69 @@ func TestZZStepCPU(t *testing.T) {
 		}
 		fmt.Printf("chunk %d: step %.1f cpu-ms (=> %.1f ms on 2 free cores), wall %.1f ms\n", chunk, best.Seconds()*1e3, best.Seconds()*1e3/2, bestWall.Seconds()*1e3)
 	}
+}
+
+func TestZZGroupAB(t *testing.T) {
+	chunk := 16
+	bufs := make([]*convLayerBuffers, len(smallConvNet))
+	old := ConvDirectGroup
+	ConvDirectGroup = 16
+	for i, l := range smallConvNet {
+		bufs[i] = newConvLayerBuffers(l.s, chunk)
+	}
+	step := func() {
+		for i, l := range smallConvNet {
+			bufs[i].run(l.s, chunk, "fwd")
+		}
+		for i := len(smallConvNet) - 1; i >= 0; i-- {
+			l := smallConvNet[i]
+			bufs[i].run(l.s, chunk, "bwd-filter")
+			if l.needData {
+				bufs[i].run(l.s, chunk, "bwd-data")
+			}
+		}
+	}
+	groups := []int{2, 4, 8, 16}
+	best := map[int]time.Duration{}
+	for r := 0; r < 5; r++ {
+		for _, g := range groups {
+			ConvDirectGroup = g
+			c0 := zzProcCPU()
+			step()
+			d := zzProcCPU() - c0
+			if b, ok := best[g]; !ok || d < b {
+				best[g] = d
+			}
+		}
+	}
+	for _, g := range groups {
+		fmt.Printf("group %d: %.1f cpu-ms\n", g, best[g].Seconds()*1e3)
+	}
+	ConvDirectGroup = old
+}
+
+func TestZZFilterAB(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	SetThreads(1)
+	defer SetThreads(0)
+	chunk := 16
+	vals := []int{1 << 20, 256, 1024, 2048}
+	for _, l := range smallConvNet {
+		b := newConvLayerBuffers(l.s, chunk)
+		best := map[int]float64{}
+		for r := 0; r < 3; r++ {
+			for _, v := range vals {
+				convFilterPositions = v
+				c0 := zzThreadCPU()
+				b.run(l.s, chunk, "bwd-filter")
+				cpu := zzThreadCPU() - c0
+				best[v] = max(best[v], float64(l.s.ForwardFLOPs(convBenchBatch))/cpu.Seconds()/1e9)
+			}
+		}
+		for _, v := range vals {
+			fmt.Printf("%s filterPositions=%d: %.1f GFLOP/cpu-s\n", l.name, v, best[v])
+		}
+	}
+	convFilterPositions = 1024
 }

@@ -1,0 +1,180 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/csv"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestReportNumbers checks summary.csv against values computed by hand from
+// testdata/report/runs.jsonl: 4 settings, 1–2 repeats each, and a cut last
+// line. Memory fractions are relative to the baseline's largest train heap
+// (1600) and saved bytes (400). Standard deviations are sample ones:
+// for two values a and b, |a−b|/√2.
+func TestReportNumbers(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/report/runs.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, RunsFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, warn, err := Report(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(warn, "runs.jsonl:8: ignoring an incomplete last line") {
+		t.Errorf("warning %q", warn)
+	}
+	if s.Baseline != "baseline" || s.RefHeap != 1600 || s.RefSaved != 400 {
+		t.Errorf("reference %s %g %g", s.Baseline, s.RefHeap, s.RefSaved)
+	}
+	r2 := math.Sqrt2
+	want := map[string]map[string]float64{
+		"baseline": {
+			"runs": 2, "batch": 150, "dropout": 0,
+			"test_accuracy_mean": 0.625, "test_accuracy_sd": 0.125 * r2,
+			"test_loss_mean": 2, "test_loss_sd": r2,
+			"train_loss_mean": 1, "train_loss_sd": 0.5 * r2,
+			"peak_heap_bytes_mean": 5200, "peak_heap_bytes_sd": 200 * r2,
+			"train_heap_bytes_mean": 1300, "train_heap_bytes_sd": 300 * r2,
+			"train_heap_frac_mean": 0.8125, "train_heap_frac_sd": 0.1875 * r2,
+			"saved_bytes_mean": 400, "saved_bytes_sd": 0,
+			"saved_frac_mean": 1, "saved_frac_sd": 0,
+			"ms_per_iter_mean": 12, "ms_per_iter_sd": 2 * r2,
+		},
+		"rad": {
+			"runs": 2, "batch": 150,
+			"test_accuracy_mean": 0.375, "test_accuracy_sd": 0.125 * r2,
+			"test_loss_mean": 3, "test_loss_sd": r2,
+			"train_loss_mean": 1.5, "train_loss_sd": 0.5 * r2,
+			"peak_heap_bytes_mean": 4600, "peak_heap_bytes_sd": 0,
+			"train_heap_bytes_mean": 700, "train_heap_bytes_sd": 100 * r2,
+			"train_heap_frac_mean": 0.4375, "train_heap_frac_sd": 0.0625 * r2,
+			"saved_bytes_mean": 60, "saved_bytes_sd": 20 * r2,
+			"saved_frac_mean": 0.15, "saved_frac_sd": 0.05 * r2,
+			"ms_per_iter_mean": 8, "ms_per_iter_sd": 0,
+		},
+		"spad-big": {
+			"runs": 1, "batch": 300,
+			"test_accuracy_mean": 1, "test_accuracy_sd": 0,
+			"train_heap_bytes_mean": 2000, "train_heap_frac_mean": 1.25, "train_heap_frac_sd": 0,
+			"saved_bytes_mean": 200, "saved_frac_mean": 0.5, "ms_per_iter_mean": 20, "ms_per_iter_sd": 0,
+		},
+		"dropout": {
+			"runs": 2, "dropout": 0.1,
+			"test_accuracy_mean": 0.75, "test_accuracy_sd": 0.25 * r2,
+			"train_heap_frac_mean": 1, "train_heap_frac_sd": 0,
+			"saved_frac_mean": 2, "saved_frac_sd": 0,
+			"ms_per_iter_mean": 14, "ms_per_iter_sd": 2 * r2,
+		},
+	}
+	csvData, err := os.ReadFile(filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(csvData)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+		t.Errorf("header %v", rows[0])
+	}
+	var order []string
+	for _, row := range rows[1:] {
+		order = append(order, row[0])
+		w, ok := want[row[0]]
+		if !ok {
+			t.Errorf("unexpected setting %q", row[0])
+			continue
+		}
+		for i, col := range rows[0] {
+			exp, ok := w[col]
+			if !ok {
+				continue
+			}
+			got, err := strconv.ParseFloat(row[i], 64)
+			if err != nil {
+				t.Errorf("%s %s = %q", row[0], col, row[i])
+				continue
+			}
+			if math.Abs(got-exp) > 1e-12*math.Max(1, math.Abs(exp)) {
+				t.Errorf("%s %s = %v, want %v", row[0], col, got, exp)
+			}
+		}
+	}
+	if strings.Join(order, " ") != "baseline rad spad-big dropout" {
+		t.Errorf("settings in order %v, want file order", order)
+	}
+	if rows[2][1] != "rad(kind=project keep=0.1)" {
+		t.Errorf("estimator column %q", rows[2][1])
+	}
+
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	for _, frag := range []string{
+		"| baseline | 2 | 62.50 ± 17.68 | 2.0000 ± 1.4142 | 0.00 ± 0.00 | 0.812 ± 0.265 |",
+		"| spad-big | 1 | 100.00 ± 0.00 |",
+		"Machine: Test CPU, avx2 kernels, 1 thread(s) per run",
+	} {
+		if !bytes.Contains(md, []byte(frag)) {
+			t.Errorf("summary.md lacks %q:\n%s", frag, md)
+		}
+	}
+	for _, f := range []string{"fig8.png", "curves.png"} {
+		fh, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 200 {
+			t.Errorf("%s is %v", f, b)
+		}
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Report(dir); err == nil || !strings.Contains(err.Error(), "no runs file") {
+		t.Errorf("empty directory: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, RunsFile), nil, 0o644)
+	if _, _, err := Report(dir); err == nil || !strings.Contains(err.Error(), "no runs") {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+// TestSummaryWithoutBaseline: with no baseline the fractions are unknown,
+// and the report still works.
+func TestSummaryWithoutBaseline(t *testing.T) {
+	lines, _, _, err := ReadRuns("testdata/report/runs.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rest []Line
+	for _, l := range lines {
+		if l.Setting == "rad" {
+			rest = append(rest, l)
+		}
+	}
+	s, err := Summarize(rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Baseline != "" || !math.IsNaN(s.Groups[0].TrainHeapFrac.Mean) {
+		t.Errorf("baseline %q, fraction %v", s.Baseline, s.Groups[0].TrainHeapFrac)
+	}
+	if err := s.PlotFig8(filepath.Join(t.TempDir(), "f.png")); err != nil {
+		t.Error(err)
+	}
+}
