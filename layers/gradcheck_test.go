@@ -20,6 +20,13 @@ func runForward(l nn.Layer, x []float32, batch, chunk, inSize, outSize int, iter
 	return y
 }
 
+// giveScratch hands a layer the scratch a Network would.
+func giveScratch(l nn.Layer) {
+	if s, ok := l.(nn.Scratcher); ok {
+		s.UseScratch(make([]float32, s.ScratchFloats()))
+	}
+}
+
 // objective is Σ y·r in float64.
 func objective(y, r []float32) float64 {
 	var s float64
@@ -41,6 +48,7 @@ func gradCheck(t *testing.T, l nn.Layer, in nn.Shape, batch, chunk int, tol floa
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
+	giveScratch(l)
 	inSize, outSize := in.Size(), out.Size()
 	src := rng.New(rng.Key{Seed: 99})
 	x := make([]float32, batch*inSize)
@@ -157,4 +165,25 @@ func TestDropoutRateAndChunking(t *testing.T) {
 	if math.Abs(float64(kept)-mean) > 5*sd {
 		t.Fatalf("kept %d of %g, expected %g ± %g", kept, n, mean, 5*sd)
 	}
+}
+
+func TestConv2DGrad(t *testing.T) {
+	for _, tc := range []struct {
+		inC, outC, k, stride, pad, h, w, batch, chunk int
+	}{
+		{1, 1, 1, 1, 0, 3, 3, 2, 1},
+		{1, 2, 3, 1, 1, 5, 5, 3, 2},
+		{2, 3, 3, 2, 0, 7, 5, 2, 2},
+		{3, 4, 5, 1, 2, 6, 6, 2, 1},
+		{2, 2, 2, 2, 1, 5, 4, 3, 3},
+	} {
+		c := NewConv2D(tc.inC, tc.outC, tc.k, tc.stride, tc.pad)
+		gradCheck(t, c, nn.Shape{tc.inC, tc.h, tc.w}, tc.batch, tc.chunk, 3e-3)
+	}
+}
+
+func TestAvgPool2DGrad(t *testing.T) {
+	gradCheck(t, NewAvgPool2D(2, 2), nn.Shape{3, 6, 4}, 3, 2, 2e-3)
+	gradCheck(t, NewAvgPool2D(3, 2), nn.Shape{2, 7, 7}, 2, 1, 2e-3)
+	gradCheck(t, NewAvgPool2D(2, 1), nn.Shape{1, 5, 3}, 2, 2, 2e-3)
 }
