@@ -109,4 +109,3 @@ func Example_memory() {
 	// baseline                     saves 1034400 bytes for backward (419110 parameters)
 	// rad(kind=project keep=0.1)   saves  125400 bytes for backward (419110 parameters)
 }
-
