@@ -30,6 +30,7 @@ type Scheduler struct {
 	layer int
 	m     int // candidates per set (1 unless SPAD)
 	kmax  int // steps per set (1 unless SPAD)
+	phase int // blocks start at steps t with (t+phase) mod kmax = 0
 
 	started  bool
 	t        int64 // step begun last
@@ -66,7 +67,8 @@ func (s *Scheduler) Estimator() Estimator { return s.est }
 // is inside a block it uses candidate 0 of that block's set, since nothing
 // scored it.
 //
-// At the first step of a block (t mod k_max = 0) the winner chosen by Select
+// At the first step of a block ((t+phase) mod k_max = 0, see SetPhase) the
+// winner chosen by Select
 // at step t−1 comes into force; if Select was not called, candidate 0 does.
 func (s *Scheduler) Begin(t int64) {
 	if t < 0 {
@@ -77,7 +79,7 @@ func (s *Scheduler) Begin(t int64) {
 	}
 	if !s.started {
 		s.selected = 0
-	} else if t%int64(s.kmax) == 0 {
+	} else if (t+int64(s.phase))%int64(s.kmax) == 0 {
 		s.selected = max(s.pending, 0)
 	}
 	s.started = true
@@ -112,8 +114,40 @@ func (s *Scheduler) Step() int64 {
 	return s.t
 }
 
-// blockBase returns the first step of the block containing t.
-func (s *Scheduler) blockBase(t int64) int64 { return t / int64(s.kmax) * int64(s.kmax) }
+// blockBase returns the first step of the block containing t (0 for the
+// first, possibly shortened, block).
+func (s *Scheduler) blockBase(t int64) int64 {
+	k, p := int64(s.kmax), int64(s.phase)
+	return max(0, (t+p)/k*k-p)
+}
+
+// SetPhase shifts this scheduler's blocks by phase steps (0 ≤ phase <
+// k_max): blocks then start at the steps t with (t+phase) mod k_max = 0, and
+// the first block is shortened to k_max−phase steps. Networks give their
+// SPAD layers different phases so that no two layers score candidates at
+// the same step, and the memory for scoring can be shared. It must be
+// called before the first Begin.
+func (s *Scheduler) SetPhase(phase int) {
+	if phase < 0 || phase >= s.kmax {
+		panic(fmt.Sprintf("inject: phase %d outside [0, %d)", phase, s.kmax))
+	}
+	if s.started {
+		panic("inject: SetPhase after Begin")
+	}
+	s.phase = phase
+}
+
+// Phase returns the scheduler's phase (see SetPhase).
+func (s *Scheduler) Phase() int { return s.phase }
+
+// Period returns k_max for SPAD with m > 1 (the steps between two
+// selections), and 0 when the scheduler never scores candidates.
+func (s *Scheduler) Period() int {
+	if s.est.Mode != SPAD || s.m == 1 {
+		return 0
+	}
+	return s.kmax
+}
 
 // StepKey returns the key of the projection in force at this step: forward
 // compresses with it and backward reconstructs with it. For RAD it is
@@ -137,10 +171,10 @@ func (s *Scheduler) InForce() int { return s.inForce }
 func (s *Scheduler) Selected() int { return s.selected }
 
 // Selecting reports whether this step scores the next candidate set: SPAD
-// with m > 1 at steps t with (t+1) mod k_max = 0. With m = 1 the choice is
+// with m > 1 at steps t with (t+1+phase) mod k_max = 0. With m = 1 the choice is
 // forced and nothing is scored.
 func (s *Scheduler) Selecting() bool {
-	return s.started && s.est.Mode == SPAD && s.m > 1 && (s.t+1)%int64(s.kmax) == 0
+	return s.started && s.est.Mode == SPAD && s.m > 1 && (s.t+1+int64(s.phase))%int64(s.kmax) == 0
 }
 
 // CandidateKey returns the key of candidate j (0 ≤ j < m) of the set scored
@@ -211,7 +245,7 @@ func (s *Scheduler) Restore(st SchedulerState) error {
 	if st.Pending < -1 || st.Pending >= s.m {
 		return fmt.Errorf("inject: scheduler state has pending candidate %d, want [-1, %d)", st.Pending, s.m)
 	}
-	r := Scheduler{est: s.est, seed: s.seed, layer: s.layer, m: s.m, kmax: s.kmax, pending: -1, scale: 1}
+	r := Scheduler{est: s.est, seed: s.seed, layer: s.layer, m: s.m, kmax: s.kmax, phase: s.phase, pending: -1, scale: 1}
 	if st.Step >= 0 {
 		r.started, r.t, r.selected = true, st.Step, st.Selected
 		if st.Pending >= 0 && !r.Selecting() {

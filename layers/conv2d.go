@@ -32,7 +32,6 @@ type Conv2D struct {
 	convScr int
 	xhatLen int
 	pscr    int
-	candDW  []float32 // SPAD: m filter gradients of the scoring sub-batch
 }
 
 // NewConv2D returns a convolution with inC input channels, outC filters of
@@ -86,8 +85,9 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if c.inj.active {
 		c.xhatLen = chunk * c.shape.InSize()
 		c.pscr = c.inj.projScratch(chunk*c.InC, 0)
-		if c.inj.cands != nil {
-			c.candDW = make([]float32, c.Estimator.M*len(c.W.Value))
+		if c.inj.candLen > 0 {
+			// the m filter gradients of the scoring sub-batch
+			c.inj.extraLen = c.Estimator.M * len(c.W.Value)
 		}
 	}
 	return out, nil
@@ -98,7 +98,12 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 func (c *Conv2D) ScratchFloats() int { return c.convScr + c.xhatLen + c.pscr }
 
 // StartStep implements nn.Starter: the scheduler picks this step's key.
-func (c *Conv2D) StartStep(st *nn.Step) { c.inj.start(st) }
+func (c *Conv2D) StartStep(st *nn.Step) {
+	c.inj.start(st)
+	if c.inj.selecting() {
+		clear(c.inj.extra) // the arena may hold another layer's data
+	}
+}
 
 func (c *Conv2D) scratches() (conv, xhat, proj []float32) {
 	a, b := c.convScr, c.convScr+c.xhatLen
@@ -139,7 +144,7 @@ func (c *Conv2D) Backward(st *nn.Step, dy, dx []float32) {
 				w := len(c.W.Value)
 				for j := 0; j < c.Estimator.M; j++ {
 					c.inj.proj.Reconstruct(c.inj.sched.CandidateKey(j), c.inj.cand(j, st.Off, ns), ns*c.InC, st.Off*c.InC, xh, proj)
-					kernels.Conv2DBackwardFilter(c.shape, ns, xh, dy, c.candDW[j*w:(j+1)*w], nil, conv)
+					kernels.Conv2DBackwardFilter(c.shape, ns, xh, dy, c.inj.extra[j*w:(j+1)*w], nil, conv)
 				}
 			}
 		}
@@ -158,9 +163,8 @@ func (c *Conv2D) FinishStep(st *nn.Step) {
 	}
 	w := len(c.W.Value)
 	for j := range c.inj.scores {
-		g := c.candDW[j*w : (j+1)*w]
+		g := c.inj.extra[j*w : (j+1)*w]
 		c.inj.scores[j] = kernels.SumSquares(g)
-		clear(g)
 	}
 	c.inj.selectBest()
 }
@@ -168,6 +172,7 @@ func (c *Conv2D) FinishStep(st *nn.Step) {
 // Params implements nn.Layer.
 func (c *Conv2D) Params() []*nn.Param { return []*nn.Param{c.W, c.B} }
 
-// SavedBytes implements nn.Layer: the saved input (or its compression), and
-// for SPAD the candidates' copies and their filter gradients.
-func (c *Conv2D) SavedBytes() int64 { return c.inj.savedBytes() + int64(len(c.candDW))*4 }
+// SavedBytes implements nn.Layer: the saved input (or its compression). For
+// SPAD the candidates' copies and their filter gradients live in the
+// Network's selection arena, counted by the Network.
+func (c *Conv2D) SavedBytes() int64 { return c.inj.savedBytes() }

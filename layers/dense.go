@@ -27,9 +27,9 @@ type Dense struct {
 
 	// scratch partition (shared with other layers between calls)
 	scratch []float32
-	pscr    int       // projector scratch floats
-	xhatRow int       // rows rebuilt at a time for diff-sample weight gradients
-	dsub    []float32 // SPAD: δ of the scoring sub-batch (sub × Out)
+	pscr    int // projector scratch floats
+	xhatRow int // rows rebuilt at a time for diff-sample weight gradients
+	dsubLen int // SPAD: floats of δ of the scoring sub-batch (sub × Out), kept in inj.extra
 }
 
 // NewDense returns a Dense layer with in inputs and out outputs. Its weights
@@ -75,8 +75,9 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 		if d.Estimator.Kind == inject.DiffSample {
 			d.xhatRow = min(chunk, 64)
 		}
-		if d.inj.cands != nil {
-			d.dsub = make([]float32, d.inj.sub*d.Out)
+		if d.inj.candLen > 0 {
+			d.dsubLen = d.inj.sub * d.Out
+			d.inj.extraLen = d.dsubLen
 		}
 	}
 	return out, nil
@@ -87,7 +88,7 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 // SPAD candidates.
 func (d *Dense) ScratchFloats() int {
 	n := d.pscr + d.xhatRow*d.In
-	if d.dsub != nil {
+	if d.dsubLen > 0 {
 		n += d.Out * d.In
 	}
 	return n
@@ -132,7 +133,7 @@ func (d *Dense) Backward(st *nn.Step, dy, dx []float32) {
 	kernels.SumRows(d.B.Grad, dy, n, d.Out)
 	if d.inj.active && d.inj.selecting() {
 		if ns := d.inj.candSamples(st); ns > 0 {
-			copy(d.dsub[st.Off*d.Out:], dy[:ns*d.Out])
+			copy(d.inj.extra[st.Off*d.Out:], dy[:ns*d.Out])
 		}
 	}
 	if dx != nil {
@@ -150,7 +151,7 @@ func (d *Dense) FinishStep(st *nn.Step) {
 	sub := min(d.inj.sub, st.Batch)
 	dW := d.scratch[d.pscr+d.xhatRow*d.In : d.pscr+d.xhatRow*d.In+d.Out*d.In]
 	for j := range d.inj.scores {
-		d.inj.scores[j] = d.inj.proj.GradNormSq(d.inj.sched.CandidateKey(j), d.dsub, d.inj.cand(j, 0, sub), sub, 0, d.Out, dW, d.scratch[:d.pscr])
+		d.inj.scores[j] = d.inj.proj.GradNormSq(d.inj.sched.CandidateKey(j), d.inj.extra, d.inj.cand(j, 0, sub), sub, 0, d.Out, dW, d.scratch[:d.pscr])
 	}
 	d.inj.selectBest()
 }
@@ -158,6 +159,7 @@ func (d *Dense) FinishStep(st *nn.Step) {
 // Params implements nn.Layer.
 func (d *Dense) Params() []*nn.Param { return []*nn.Param{d.W, d.B} }
 
-// SavedBytes implements nn.Layer: the saved input (or its compression), the
-// SPAD candidates' copies and the sub-batch δ kept for scoring.
-func (d *Dense) SavedBytes() int64 { return d.inj.savedBytes() + int64(len(d.dsub))*4 }
+// SavedBytes implements nn.Layer: the saved input (or its compression). The
+// SPAD candidates' copies and the sub-batch δ kept for scoring live in the
+// Network's selection arena, counted by the Network.
+func (d *Dense) SavedBytes() int64 { return d.inj.savedBytes() }

@@ -28,9 +28,12 @@ type injection struct {
 
 	// SPAD selection steps: the first sub samples of the batch compressed
 	// under each of the m candidate keys, and the scores.
-	sub    int
-	cands  []float32 // m × sub·rowsPer × k
-	scores []float64
+	sub      int
+	candLen  int       // floats of cands
+	extraLen int       // floats the layer itself needs for scoring
+	cands    []float32 // m × sub·rowsPer × k, from the selection arena
+	extra    []float32 // the layer's own scoring memory, from the arena
+	scores   []float64
 }
 
 // plan sizes the saved buffers for batch samples of rowsPer rows of f
@@ -44,7 +47,7 @@ func (in *injection) plan(e inject.Estimator, seed uint64, index, batch, rowsPer
 		in.sched = inject.NewScheduler(e, seed, index)
 		if e.Mode == inject.SPAD && e.M > 1 {
 			in.sub = in.sched.SubBatch(batch)
-			in.cands = make([]float32, e.M*in.sub*rowsPer*in.k)
+			in.candLen = e.M * in.sub * rowsPer * in.k
 			in.scores = make([]float64, e.M)
 		}
 	}
@@ -60,18 +63,39 @@ func (in *injection) projScratch(rows, out int) int {
 	return in.proj.ScratchSize(rows, out)
 }
 
-// savedBytes is the planned memory held for backward.
-func (in *injection) savedBytes() int64 { return int64(len(in.saved)+len(in.cands)) * 4 }
+// savedBytes is the planned memory held for backward by the layer itself
+// (the selection arena is counted by the Network).
+func (in *injection) savedBytes() int64 { return int64(len(in.saved)) * 4 }
 
-// start begins a training step.
-func (in *injection) start(st *nn.Step) {
-	if in.active {
-		in.sched.Begin(st.Iter)
+// selectionNeed implements nn.Selector for the layer.
+func (in *injection) selectionNeed() (floats, period int) {
+	if in.candLen == 0 {
+		return 0, 0
 	}
+	return in.candLen + in.extraLen, in.sched.Period()
+}
+
+// setSelection implements nn.Selector for the layer.
+func (in *injection) setSelection(phase int, buf []float32) {
+	in.sched.SetPhase(phase)
+	in.cands, in.extra = buf[:in.candLen], buf[in.candLen:in.candLen+in.extraLen]
+}
+
+// start begins a training step. A layer used outside a Network, which
+// never received a selection arena, allocates its own once.
+func (in *injection) start(st *nn.Step) {
+	if !in.active {
+		return
+	}
+	if in.candLen > 0 && in.cands == nil {
+		buf := make([]float32, in.candLen+in.extraLen)
+		in.cands, in.extra = buf[:in.candLen], buf[in.candLen:]
+	}
+	in.sched.Begin(st.Iter)
 }
 
 // selecting reports whether this step scores candidates.
-func (in *injection) selecting() bool { return in.cands != nil && in.sched.Selecting() }
+func (in *injection) selecting() bool { return in.candLen > 0 && in.sched.Selecting() }
 
 // candSamples returns how many of the chunk's samples belong to the scoring
 // sub-batch [0, sub): they are the chunk's first ones.
@@ -126,3 +150,15 @@ func (d *Dense) Scheduler() *inject.Scheduler { return d.inj.sched }
 
 // Scheduler implements Scheduled.
 func (c *Conv2D) Scheduler() *inject.Scheduler { return c.inj.sched }
+
+// SelectionNeed implements nn.Selector.
+func (d *Dense) SelectionNeed() (floats, period int) { return d.inj.selectionNeed() }
+
+// SetSelection implements nn.Selector.
+func (d *Dense) SetSelection(phase int, buf []float32) { d.inj.setSelection(phase, buf) }
+
+// SelectionNeed implements nn.Selector.
+func (c *Conv2D) SelectionNeed() (floats, period int) { return c.inj.selectionNeed() }
+
+// SetSelection implements nn.Selector.
+func (c *Conv2D) SetSelection(phase int, buf []float32) { c.inj.setSelection(phase, buf) }

@@ -27,6 +27,7 @@ type Network struct {
 	bufs    [2][]float32
 	dlogits []float32
 	scratch []float32
+	arena   []float32 // shared by the Selectors, one phase at a time
 	params  []*Param
 	step    Step
 }
@@ -116,6 +117,7 @@ func (n *Network) Build(batch, chunk int, seed uint64) error {
 			}
 		}
 	}
+	n.planSelection()
 	n.bufs[0] = make([]float32, chunk*maxAct)
 	n.bufs[1] = make([]float32, chunk*maxAct)
 	n.dlogits = make([]float32, batch*out[0])
@@ -168,7 +170,76 @@ func (n *Network) SavedBytes() int64 {
 	for _, l := range n.Layers {
 		s += l.SavedBytes()
 	}
-	return s + int64(len(n.dlogits))*4
+	return s + int64(len(n.dlogits)+len(n.arena))*4
+}
+
+// planSelection staggers the Selector layers: with a common period P,
+// layer i (in order) gets phase i mod P, and the arena is as large as the
+// largest total need of one phase. Layers with different periods get
+// separate regions (phase 0).
+func (n *Network) planSelection() {
+	type sel struct {
+		s      Selector
+		floats int
+		period int
+	}
+	var sels []sel
+	common := 0
+	for _, l := range n.Layers {
+		s, ok := l.(Selector)
+		if !ok {
+			continue
+		}
+		f, p := s.SelectionNeed()
+		if f <= 0 || p <= 0 {
+			continue
+		}
+		sels = append(sels, sel{s, f, p})
+		if common == 0 {
+			common = p
+		} else if common != p {
+			common = -1
+		}
+	}
+	if len(sels) == 0 {
+		return
+	}
+	if common < 0 {
+		common = 1 // no staggering: every layer in its own region
+	}
+	phaseOf := func(i int) int {
+		if common == 1 {
+			return 0
+		}
+		return i % common
+	}
+	used := map[int]int{} // floats of each phase
+	offs := make([]int, len(sels))
+	size := 0
+	for i, s := range sels {
+		ph := phaseOf(i)
+		if common == 1 {
+			ph = i // separate regions, phase 0 for the scheduler
+		}
+		offs[i] = used[ph]
+		used[ph] += s.floats
+		size = max(size, used[ph])
+	}
+	if common == 1 {
+		size = 0
+		for i, s := range sels {
+			offs[i] = size
+			size += s.floats
+		}
+	}
+	n.arena = make([]float32, size)
+	for i, s := range sels {
+		ph := 0
+		if common > 1 {
+			ph = phaseOf(i)
+		}
+		s.s.SetSelection(ph, n.arena[offs[i]:offs[i]+s.floats])
+	}
 }
 
 // WorkBytes returns the bytes of the network's transient buffers: the

@@ -218,3 +218,41 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// SPAD layers get staggered phases, so the memory for scoring candidates is
+// shared: a SPAD network saves RAD's bytes plus the largest single layer's
+// scoring memory, not the sum over layers.
+func TestSelectionArenaStaggered(t *testing.T) {
+	spec, _ := models.Get("smallconv")
+	rad := inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.1}
+	spad := inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, KMax: 10, M: 10}
+	a, b := spec.New(models.Options{Estimator: rad}), spec.New(models.Options{Estimator: spad})
+	if err := a.Build(150, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Build(150, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	largest, phases := 0, map[int]bool{}
+	for _, l := range b.Layers {
+		if s, ok := l.(nn.Selector); ok {
+			if f, p := s.SelectionNeed(); f > 0 {
+				largest = max(largest, f)
+				if p != 10 {
+					t.Fatalf("period %d, want 10", p)
+				}
+				ph := l.(interface{ Scheduler() *inject.Scheduler }).Scheduler().Phase()
+				if phases[ph] {
+					t.Fatalf("two layers share phase %d", ph)
+				}
+				phases[ph] = true
+			}
+		}
+	}
+	if len(phases) != 5 {
+		t.Fatalf("%d SPAD layers, want 5", len(phases))
+	}
+	if got, want := b.SavedBytes()-a.SavedBytes(), int64(largest)*4; got != want {
+		t.Fatalf("SPAD saves %d bytes more than RAD, want the largest layer's %d", got, want)
+	}
+}

@@ -186,3 +186,17 @@ func Float32s(t *tensor.Dense) ([]float32, error) {
 	}
 	return data, nil
 }
+
+// Selector is implemented by layers that need extra memory only at some
+// steps: SPAD layers score candidate projections once every Period steps.
+// The Network staggers their phases so that, as far as the periods allow, no
+// two of them score at the same step, and lets layers of different phases
+// share one arena.
+type Selector interface {
+	// SelectionNeed returns the float32 the layer needs at its selection
+	// steps and the period of those steps; 0 for either means none.
+	SelectionNeed() (floats, period int)
+	// SetSelection gives the layer its phase (0 ≤ phase < period) and its
+	// part of the arena, before the first training step.
+	SetSelection(phase int, buf []float32)
+}

@@ -5,6 +5,19 @@ import (
 	"fmt"
 )
 
+// Convolution runs on one of two paths, chosen per pass and shape:
+//
+//   - the direct path (conv_direct.go), for stride 1 and output rows of a
+//     multiple of 8 floats on the AVX2 path: implicit-GEMM tile kernels read
+//     the zero-padded input in place, split over a persistent team of
+//     Threads() goroutines;
+//   - the lowered path, for everything else: im2col of one sample or a small
+//     group of samples, Sgemm (which uses the package's thread pool), and
+//     col2im for the data gradient when it cannot be a convolution with
+//     flipped filters (stride > 1 or padding ≥ kernel size).
+//
+// Both need only the caller's scratch, sized by ConvScratchSize.
+
 // ConvShape describes a 2-D convolution over NCHW float32 tensors: each
 // sample of the input has C channels of H×W, the filter bank has K output
 // channels of C×KH×KW (layout [K][C][KH][KW]) and the output of each sample
@@ -68,12 +81,13 @@ func (s ConvShape) BackwardDataFLOPs(n int) int64 { return int64(n) * s.FLOPs() 
 // samples.
 func (s ConvShape) BackwardFilterFLOPs(n int) int64 { return int64(n) * s.FLOPs() }
 
-// ConvGroupColumns is the number of output positions the convolution
-// kernels aim to put into one matrix product: samples of a chunk are lowered
-// together in groups of max(1, ConvGroupColumns/(OH·OW)) so that layers
-// with small outputs still give the GEMM a wide right-hand side. It is read
-// by ConvScratchSize and the Conv2D functions, so change it only before
-// sizing scratch (benchmarks and tuning).
+// ConvGroupColumns is the number of output positions the lowered path
+// (im2col and Sgemm, used where the direct path does not apply) aims to put
+// into one matrix product: samples of a chunk are lowered together in
+// groups of max(1, ConvGroupColumns/(OH·OW)) so that layers with small
+// outputs still give the GEMM a wide right-hand side. It is read by
+// ConvScratchSize and the Conv2D functions, so change it only before sizing
+// scratch (benchmarks and tuning).
 var ConvGroupColumns = 2048
 
 // convFlipData selects, for stride-1 convolutions, the data gradient as a
@@ -125,9 +139,11 @@ func (s ConvShape) flipOK() bool {
 	return s.Stride == 1 && s.Pad <= s.KH-1 && s.Pad <= s.KW-1
 }
 
-// fwdScratch is the scratch of convFwdCore for n samples.
-func (g convGeom) fwdScratch(n int) int {
-	grp := convGroup(g.p(), n)
+// loweredNeed is the scratch of the lowered path (forward, filter gradient
+// or col2im data gradient) when it lowers grp samples together: a padded
+// sample, the lowered matrix and, for grp > 1, the gathered output (or
+// output gradient) of the group.
+func (g convGeom) loweredNeed(grp int) int {
 	sz := g.padSize() + g.rows()*grp*g.p()
 	if grp > 1 {
 		sz += g.kout * grp * g.p()
@@ -135,43 +151,69 @@ func (g convGeom) fwdScratch(n int) int {
 	return sz
 }
 
-// fwdNeed is the scratch of convFwdCore for n samples on the current path.
-func (g convGeom) fwdNeed(n int) int {
-	if convDirectFwdOK(g) {
-		return g.directFwdScratch(n)
+// loweredPlan returns how the lowered path splits a chunk of n samples
+// with avail scratch elements: grp samples lowered together (the group
+// ConvGroupColumns asks for, made smaller if the scratch is short because
+// it was sized for the direct path) and, when grp is 1, nr output rows of
+// the sample at a time (all of them if the scratch allows).
+func (g convGeom) loweredPlan(n, avail int) (grp, nr int) {
+	grp = convGroup(g.p(), n)
+	for grp > 1 && g.loweredNeed(grp) > avail {
+		grp--
 	}
-	return g.fwdScratch(n)
+	nr = g.oh
+	if grp == 1 && g.loweredNeed(1) > avail {
+		nr = min(g.oh, max(1, (avail-g.padSize())/(g.rows()*g.ow)))
+	}
+	return grp, nr
 }
 
-// filterNeed is the scratch of the filter gradient for n samples.
-func (g convGeom) filterNeed(n int) int {
-	if convDirectFilterOK(g) {
-		return g.directFilterScratch(n)
+// convPadded returns the padded copy of one input sample in xp (or the
+// sample itself when g has no padding) and its height and width.
+func convPadded(g convGeom, xp, sample []float32) ([]float32, int, int) {
+	if !g.padded() {
+		return sample, g.h, g.w
 	}
-	return g.fwdScratch(n)
+	convPadCopy(xp, sample, g.cin, g.h, g.w, g.ph, g.pw)
+	return xp, g.hp(), g.wp()
+}
+
+// fwdSize is the scratch of convFwdCore for n samples on any path: where
+// the direct path applies, what it needs but at least what the lowered
+// path needs for one output row of one sample (so that a scratch sized on
+// one path serves the other); elsewhere the lowered path with full groups.
+func (g convGeom) fwdSize(n int) int {
+	if g.st == 1 && g.ow%8 == 0 {
+		return max(g.directFwdScratch(n), g.padSize()+g.rows()*g.ow)
+	}
+	return g.loweredNeed(convGroup(g.p(), n))
+}
+
+// filterSize is the scratch of the filter gradient for n samples, sized
+// like fwdSize.
+func (g convGeom) filterSize(n int) int {
+	if convDirectFilterShapeOK(g) {
+		return max(g.directFilterScratch(n), g.padSize()+g.rows()*g.ow)
+	}
+	return g.loweredNeed(convGroup(g.p(), n))
 }
 
 // ConvScratchSize returns the number of float32 scratch elements that
 // Conv2DForward, Conv2DBackwardData and Conv2DBackwardFilter need for a
-// chunk of n samples of shape s on the active path (see SetPath; size the
-// scratch again after changing the path). The size grows with n only up to
-// the group of samples processed together (see ConvGroupColumns and
-// ConvDirectGroup), so a scratch sized for a chunk serves any smaller chunk.
+// chunk of n samples of shape s. It does not depend on the kernel path. The
+// size grows with n only up to the group of samples processed together
+// (see ConvDirectGroup and ConvGroupColumns), so a scratch sized for a
+// chunk serves any smaller chunk.
 func ConvScratchSize(s ConvShape, n int) int {
 	if n < 1 {
 		n = 1
 	}
 	g := s.convGeom()
-	sz := max(g.fwdNeed(n), g.filterNeed(n))
+	sz := max(g.fwdSize(n), g.filterSize(n))
 	if s.flipOK() && convFlipData {
-		sz = max(sz, s.WeightSize()+s.flipped().fwdNeed(n))
+		sz = max(sz, s.WeightSize()+s.flipped().fwdSize(n))
 	} else {
-		grp := convGroup(g.p(), n)
-		d := g.rows()*grp*g.p() + g.padSize()
-		if grp > 1 {
-			d += s.K * grp * g.p()
-		}
-		sz = max(sz, d)
+		sz = max(sz, g.loweredNeed(convGroup(g.p(), n)))
 	}
 	return sz
 }
@@ -216,33 +258,32 @@ func convFwdCore(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 	rows := g.rows()
 	inSz := g.cin * g.h * g.w
 	outSz := g.kout * p
-	grp := convGroup(p, n)
+	grp, nr := g.loweredPlan(n, len(scratch))
 	padSz := g.padSize()
 	xp := scratch[:padSz]
-	col := scratch[padSz : padSz+rows*grp*p]
-	tmp := scratch[padSz+rows*grp*p:]
+	col := scratch[padSz:]
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
-		ldc := gs * p
-		for j := 0; j < gs; j++ {
-			src := x[(s0+j)*inSz : (s0+j+1)*inSz]
-			hp, wp := g.h, g.w
-			if padSz > 0 {
-				convPadCopy(xp, src, g.cin, g.h, g.w, g.ph, g.pw)
-				src = xp
-				hp, wp = g.hp(), g.wp()
-			}
-			convIm2col(col[j*p:], ldc, src, g, hp, wp)
-		}
 		if gs == 1 {
+			// One sample, nr output rows per product, straight into y.
+			src, hp, wp := convPadded(g, xp, x[s0*inSz:(s0+1)*inSz])
 			out := y[s0*outSz : (s0+1)*outSz]
-			Sgemm(false, false, g.kout, p, rows, 1, wm, rows, col, ldc, 0, out, p)
-			if bias != nil {
-				for k := 0; k < g.kout; k++ {
-					convAddConst(out[k*p:(k+1)*p], out[k*p:(k+1)*p], bias[k])
+			for r0 := 0; r0 < g.oh; r0 += nr {
+				cols := min(nr, g.oh-r0) * g.ow
+				convIm2col(col, cols, src, g, hp, wp, r0, cols/g.ow)
+				Sgemm(false, false, g.kout, cols, rows, 1, wm, rows, col, cols, 0, out[r0*g.ow:], p)
+				for k := 0; bias != nil && k < g.kout; k++ {
+					o := out[k*p+r0*g.ow : k*p+r0*g.ow+cols]
+					convAddConst(o, o, bias[k])
 				}
 			}
 			continue
+		}
+		ldc := gs * p
+		tmp := col[rows*ldc:]
+		for j := 0; j < gs; j++ {
+			src, hp, wp := convPadded(g, xp, x[(s0+j)*inSz:(s0+j+1)*inSz])
+			convIm2col(col[j*p:], ldc, src, g, hp, wp, 0, g.oh)
 		}
 		Sgemm(false, false, g.kout, ldc, rows, 1, wm, rows, col, ldc, 0, tmp, ldc)
 		for j := 0; j < gs; j++ {
@@ -296,29 +337,42 @@ func convBwdDataCol2im(s ConvShape, n int, dy, w, dx, scratch []float32) {
 	rows := g.rows()
 	inSz := s.InSize()
 	outSz := s.OutSize()
-	grp := convGroup(p, n)
+	grp, nr := g.loweredPlan(n, len(scratch))
 	padSz := g.padSize()
-	dcol := scratch[:rows*grp*p]
-	xp := scratch[rows*grp*p : rows*grp*p+padSz]
-	dyg := scratch[rows*grp*p+padSz:]
+	xp := scratch[:padSz]
+	dcol := scratch[padSz:]
+	hp, wp := g.h, g.w
+	if padSz > 0 {
+		hp, wp = g.hp(), g.wp()
+	}
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
 		ldc := gs * p
 		src := dy[s0*outSz:]
 		if gs > 1 {
+			dyg := dcol[rows*ldc:]
 			convGather(dyg, dy[s0*outSz:], gs, s.K, p)
 			src = dyg
+			Sgemm(true, false, rows, ldc, s.K, 1, w, rows, src, ldc, 0, dcol, ldc)
 		}
-		Sgemm(true, false, rows, ldc, s.K, 1, w, rows, src, ldc, 0, dcol, ldc)
 		for j := 0; j < gs; j++ {
 			out := dx[(s0+j)*inSz : (s0+j+1)*inSz]
+			acc := out
 			if padSz > 0 {
-				clear(xp)
-				convCol2im(xp, g.hp(), g.wp(), dcol[j*p:], ldc, g)
-				convUnpadCopy(out, xp, s.C, s.H, s.W, s.Pad, s.Pad)
+				acc = xp
+			}
+			clear(acc)
+			if gs == 1 {
+				for r0 := 0; r0 < g.oh; r0 += nr {
+					cols := min(nr, g.oh-r0) * g.ow
+					Sgemm(true, false, rows, cols, s.K, 1, w, rows, src[r0*g.ow:], p, 0, dcol, cols)
+					convCol2im(acc, hp, wp, dcol, cols, g, r0, cols/g.ow)
+				}
 			} else {
-				clear(out)
-				convCol2im(out, s.H, s.W, dcol[j*p:], ldc, g)
+				convCol2im(acc, hp, wp, dcol[j*p:], ldc, g, 0, g.oh)
+			}
+			if padSz > 0 {
+				convUnpadCopy(out, xp, s.C, s.H, s.W, s.Pad, s.Pad)
 			}
 		}
 	}
@@ -361,30 +415,30 @@ func convLoweredFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
 	rows := g.rows()
 	inSz := s.InSize()
 	outSz := s.OutSize()
-	grp := convGroup(p, n)
+	grp, nr := g.loweredPlan(n, len(scratch))
 	padSz := g.padSize()
 	xp := scratch[:padSz]
-	col := scratch[padSz : padSz+rows*grp*p]
-	dyg := scratch[padSz+rows*grp*p:]
+	col := scratch[padSz:]
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
+		if gs == 1 {
+			src, hp, wp := convPadded(g, xp, x[s0*inSz:(s0+1)*inSz])
+			d := dy[s0*outSz : (s0+1)*outSz]
+			for r0 := 0; r0 < g.oh; r0 += nr {
+				cols := min(nr, g.oh-r0) * g.ow
+				convIm2col(col, cols, src, g, hp, wp, r0, cols/g.ow)
+				Sgemm(false, true, s.K, rows, cols, 1, d[r0*g.ow:], p, col, cols, 1, dw, rows)
+			}
+			continue
+		}
 		ldc := gs * p
 		for j := 0; j < gs; j++ {
-			src := x[(s0+j)*inSz : (s0+j+1)*inSz]
-			hp, wp := s.H, s.W
-			if padSz > 0 {
-				convPadCopy(xp, src, s.C, s.H, s.W, s.Pad, s.Pad)
-				src = xp
-				hp, wp = g.hp(), g.wp()
-			}
-			convIm2col(col[j*p:], ldc, src, g, hp, wp)
+			src, hp, wp := convPadded(g, xp, x[(s0+j)*inSz:(s0+j+1)*inSz])
+			convIm2col(col[j*p:], ldc, src, g, hp, wp, 0, g.oh)
 		}
-		d := dy[s0*outSz:]
-		if gs > 1 {
-			convGather(dyg, d, gs, s.K, p)
-			d = dyg
-		}
-		Sgemm(false, true, s.K, rows, ldc, 1, d, ldc, col, ldc, 1, dw, rows)
+		dyg := col[rows*ldc:]
+		convGather(dyg, dy[s0*outSz:], gs, s.K, p)
+		Sgemm(false, true, s.K, rows, ldc, 1, dyg, ldc, col, ldc, 1, dw, rows)
 	}
 }
 
@@ -426,23 +480,23 @@ func convUnpadCopy(dst, src []float32, c, h, w, ph, pw int) {
 	}
 }
 
-// im2col writes the lowered input of one sample: row (c·kh+i)·kw+j of col
-// (row stride ldc, first p = oh·ow columns) holds src[c, r·st+i, q·st+j] for
-// every output position (r, q), where src is the already padded c×hp×wp
-// input.
-func convIm2col(col []float32, ldc int, src []float32, g convGeom, hp, wp int) {
-	p := g.p()
+// convIm2col writes the lowered output rows [r0, r0+nr) of one sample:
+// row (c·kh+i)·kw+j of col (row stride ldc, first nr·ow columns) holds
+// src[c, r·st+i, q·st+j] for every output position (r, q), r0 ≤ r < r0+nr,
+// where src is the already padded c×hp×wp input.
+func convIm2col(col []float32, ldc int, src []float32, g convGeom, hp, wp, r0, nr int) {
+	m := nr * g.ow
 	row := 0
 	for c := 0; c < g.cin; c++ {
-		plane := src[c*hp*wp : (c+1)*hp*wp]
+		plane := src[c*hp*wp:]
 		for i := 0; i < g.kh; i++ {
 			for j := 0; j < g.kw; j++ {
-				dst := col[row*ldc : row*ldc+p]
-				s := plane[i*wp+j:]
+				dst := col[row*ldc : row*ldc+m]
+				s := plane[(r0*g.st+i)*wp+j:]
 				if g.st == 1 {
-					convCopyRows(dst, s, g.oh, g.ow, g.ow, wp)
+					convCopyRows(dst, s, nr, g.ow, g.ow, wp)
 				} else {
-					for r := 0; r < g.oh; r++ {
+					for r := 0; r < nr; r++ {
 						sr := s[r*g.st*wp:]
 						dr := dst[r*g.ow : (r+1)*g.ow]
 						for q := range dr {
@@ -456,21 +510,22 @@ func convIm2col(col []float32, ldc int, src []float32, g convGeom, hp, wp int) {
 	}
 }
 
-// col2im is the adjoint of im2col: it adds every element of the lowered
-// gradient back into the padded c×hp×wp tensor dst.
-func convCol2im(dst []float32, hp, wp int, col []float32, ldc int, g convGeom) {
-	p := g.p()
+// convCol2im is the adjoint of convIm2col: it adds every element of the
+// lowered gradient of output rows [r0, r0+nr) back into the padded
+// c×hp×wp tensor dst.
+func convCol2im(dst []float32, hp, wp int, col []float32, ldc int, g convGeom, r0, nr int) {
+	m := nr * g.ow
 	row := 0
 	for c := 0; c < g.cin; c++ {
-		plane := dst[c*hp*wp : (c+1)*hp*wp]
+		plane := dst[c*hp*wp:]
 		for i := 0; i < g.kh; i++ {
 			for j := 0; j < g.kw; j++ {
-				src := col[row*ldc : row*ldc+p]
-				d := plane[i*wp+j:]
+				src := col[row*ldc : row*ldc+m]
+				d := plane[(r0*g.st+i)*wp+j:]
 				if g.st == 1 {
-					convAddRows(d, src, g.oh, g.ow, wp, g.ow)
+					convAddRows(d, src, nr, g.ow, wp, g.ow)
 				} else {
-					for r := 0; r < g.oh; r++ {
+					for r := 0; r < nr; r++ {
 						dr := d[r*g.st*wp:]
 						for q, v := range src[r*g.ow : (r+1)*g.ow] {
 							dr[q*g.st] += v

@@ -30,12 +30,13 @@ func convSum32AVX2(x []float32) float32
 
 // convFwdTileAVX2 is convFwdTileGo: for i < 4 and the three 8-position
 // vectors (x0, y0), (x1, y1), (x2, y2),
-// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l] for l < 8
-// (offs holds int32 bit patterns; one fused multiply-add per p, p
-// ascending). k >= 1; convFwdTile checks the bounds.
+// y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l] for l < 8, where s
+// is bias[i], or the old y[yv+i*ldy+l] when acc (offs holds int32 bit
+// patterns; one fused multiply-add per p, p ascending). k >= 1;
+// convFwdTile checks the bounds.
 //
 //go:noescape
-func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int)
+func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
 
 // convFilterTileAVX2 is convFilterTileGo: for i < 4 and j < 3,
 // out[3i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·
@@ -44,3 +45,12 @@ func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []floa
 //
 //go:noescape
 func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32)
+
+// convFilterTile26AVX2 is convFilterTile26Go: for i < 2 and j < 6,
+// out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·
+// x[s*xs+offs[j]+r*wp+q], accumulated in eight lanes, where
+// xjump = xs − rows·wp, djump = dys − rows·8nv and rowgap = wp − 8nv.
+// ns, rows, nv >= 1; convFilterTile26 checks the bounds.
+//
+//go:noescape
+func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)

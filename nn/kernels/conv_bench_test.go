@@ -11,8 +11,9 @@ const convBenchBatch = 150
 
 // convBenchChunk is the number of samples a layer hands to one kernel call
 // (the batch runs in chunks of this size; the last chunk may be smaller).
+// 16 matches ConvDirectGroup, so that each call is one group.
 // SPAD_CONV_CHUNK overrides it.
-var convBenchChunk = 10
+var convBenchChunk = 16
 
 // smallConvNet lists the convolutions of SmallConvNet: conv 5×5 3→16 pad 2
 // on 32×32, conv 5×5 16→32 pad 2 on 32×32, avgpool 2, conv 5×5 32→32 pad 2
@@ -95,7 +96,7 @@ func (l *convLayerBuffers) run(s ConvShape, chunk int, pass string) {
 // multiply-add.
 func BenchmarkConv2D(b *testing.B) {
 	chunk := convBenchSettings(b)
-	b.Logf("batch %d, chunk %d, threads %d, path %s, group columns %d", convBenchBatch, chunk, Threads(), Active(), ConvGroupColumns)
+	b.Logf("batch %d, chunk %d, threads %d, path %s, direct group %d, lowered group columns %d", convBenchBatch, chunk, Threads(), Active(), ConvDirectGroup, ConvGroupColumns)
 	bufs := make([]*convLayerBuffers, len(smallConvNet))
 	for i, l := range smallConvNet {
 		bufs[i] = newConvLayerBuffers(l.s, chunk)

@@ -21,7 +21,8 @@ import (
 var convDirect = true
 
 // ConvDirectGroup is the number of samples the direct path pads and
-// processes together; scratch holds that many padded samples.
+// processes together; scratch holds that many padded samples. It is read by
+// ConvScratchSize, so change it only before sizing scratch.
 var ConvDirectGroup = 16
 
 // convDirectFwdOK reports whether the forward convolution of geometry g
@@ -33,7 +34,35 @@ func convDirectFwdOK(g convGeom) bool {
 // convDirectFilterOK reports whether the filter gradient of geometry g runs
 // on the direct path.
 func convDirectFilterOK(g convGeom) bool {
-	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0 && g.kout >= 4 && g.rows() >= 3
+	return convDirect && convUseAVX2() && convDirectFilterShapeOK(g)
+}
+
+// convDirectFilterShapeOK reports whether the filter gradient of geometry
+// g fits the direct path's tiles.
+func convDirectFilterShapeOK(g convGeom) bool {
+	if g.st != 1 || g.ow%8 != 0 {
+		return false
+	}
+	return convUse26(g) || (g.kout >= 4 && g.rows() >= 3)
+}
+
+// convFilter26 selects the filter-gradient tiles of two channels by six
+// lowered rows for every shape they fit. By default they serve only layers
+// with two or three output channels: the four-by-three tiles need fewer
+// unaligned loads per multiply-add and measured as fast or faster.
+var convFilter26 = false
+
+// convUse26 reports whether the filter gradient of g uses the 2×6 tiles.
+func convUse26(g convGeom) bool {
+	return (convFilter26 || g.kout < 4) && g.kout >= 2 && g.rows() >= 6
+}
+
+// convFilterItems is the number of tiles of the filter gradient.
+func convFilterItems(g convGeom) int {
+	if convUse26(g) {
+		return ((g.kout + 1) / 2) * ((g.rows() + 5) / 6)
+	}
+	return ((g.kout + 3) / 4) * ((g.rows() + 2) / 3)
 }
 
 // convKTile returns the first channel of the four-channel tile covering
@@ -164,7 +193,7 @@ func convDirectFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
 	convOffsets(offs, g, hp, wp)
 	inSz, outSz := s.InSize(), s.OutSize()
 	grp := min(n, ConvDirectGroup)
-	items := ((s.K + 3) / 4) * ((rows + 2) / 3)
+	items := convFilterItems(g)
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
 		t := convTask{kind: convTaskFilter, g: g, gs: gs, offs: offs, hp: hp, wp: wp,
@@ -226,7 +255,12 @@ func (t *convTask) run(part, parts, items int) {
 // convFwdBlock is the number of position tiles the forward pass runs
 // through one channel tile before moving to the next, so that the tile's
 // filters stay in L1 while the block's input is reused from L1/L2.
-var convFwdBlock = 8
+const convFwdBlock = 8
+
+// convFwdRows is the number of lowered rows (filter taps) a forward tile
+// sums before its partial result is stored and the next rows are added,
+// so that a tile's filters and input window stay in L1.
+var convFwdRows = 400
 
 // fwd computes the position tiles [i0, i1) (sample-major) for every
 // output channel.
@@ -237,23 +271,35 @@ func (t *convTask) fwd(i0, i1 int) {
 	ntr := (nv + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
 	outSz := g.kout * p
+	// Split the rows evenly into blocks of at most convFwdRows.
+	nrb := (rows + convFwdRows - 1) / convFwdRows
+	var xs, ys [convFwdBlock][3]int // the block's x and y (channel 0) indices
 	for b0 := i0; b0 < i1; b0 += convFwdBlock {
 		b1 := min(b0+convFwdBlock, i1)
+		for it := b0; it < b1; it++ {
+			j, tr := it/ntr, it%ntr
+			for v := range 3 {
+				pos := 8 * min(3*tr+v, nv-1)
+				xs[it-b0][v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
+				ys[it-b0][v] = j*outSz + pos
+			}
+		}
 		off := 0
 		for k := 0; k < g.kout; k += 4 {
+			// The row blocks of a channel tile run back to back: the last
+			// tile may overlap the previous one, and rewriting the shared
+			// channels from the bias must precede adding the later blocks.
 			k0 := convKTile(g.kout, k)
-			w := t.wpk[off : off+4*rows]
 			bias := t.bias[k0 : k0+4]
-			for it := b0; it < b1; it++ {
-				j, tr := it/ntr, it%ntr
-				var xs, ys [3]int
-				for v := range 3 {
-					vec := min(3*tr+v, nv-1)
-					pos := 8 * vec
-					xs[v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
-					ys[v] = j*outSz + k0*p + pos
+			for rb := 0; rb < nrb; rb++ {
+				r0, r1 := rb*rows/nrb, (rb+1)*rows/nrb
+				w := t.wpk[off+4*r0 : off+4*r1]
+				offs := t.offs[r0:r1]
+				kp := k0 * p
+				for b := range b1 - b0 {
+					x, y := &xs[b], &ys[b]
+					convFwdTile(r1-r0, w, offs, t.xp, x[0], x[1], x[2], bias, t.y, y[0]+kp, y[1]+kp, y[2]+kp, p, rb > 0)
 				}
-				convFwdTile(rows, w, t.offs, t.xp, xs[0], xs[1], xs[2], bias, t.y, ys[0], ys[1], ys[2], p)
 			}
 			off += 4 * rows
 		}
@@ -263,7 +309,7 @@ func (t *convTask) fwd(i0, i1 int) {
 // convFilterPositions is the number of output positions (whole samples)
 // the filter gradient sweeps with every tile before moving on, so that the
 // output gradient and the input they touch stay in L2.
-var convFilterPositions = 1024
+var convFilterPositions = 4096
 
 // filter computes the (channel tile, lowered-row tile) items [i0, i1)
 // (channel-tile-major) of the filter gradient over the group's samples.
@@ -274,6 +320,37 @@ func (t *convTask) filter(i0, i1 int) {
 	sampleSz := g.cin * t.hp * t.wp
 	sg := max(1, convFilterPositions/p)
 	var out [12]float32
+	if convUse26(g) {
+		npt := (rows + 5) / 6
+		var offs [6]int
+		for sb := 0; sb < t.gs; sb += sg {
+			ns := min(sg, t.gs-sb)
+			xs := t.xp[sb*sampleSz:]
+			dys := t.dy[sb*g.kout*p:]
+			for it := i0; it < i1; it++ {
+				ki, pi := it/npt, it%npt
+				k0 := min(2*ki, g.kout-2)
+				p0 := min(6*pi, rows-6)
+				for j := range offs {
+					offs[j] = convOff(t.offs, p0+j)
+				}
+				convFilterTile26(ns, xs, sampleSz, offs[:], dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+				for i := 0; i < 2; i++ {
+					k := k0 + i
+					if k < 2*ki {
+						continue
+					}
+					d := t.dw[k*rows : (k+1)*rows]
+					for j := 0; j < 6; j++ {
+						if pp := p0 + j; pp >= 6*pi {
+							d[pp] += out[6*i+j]
+						}
+					}
+				}
+			}
+		}
+		return
+	}
 	for sb := 0; sb < t.gs; sb += sg {
 		ns := min(sg, t.gs-sb)
 		xs := t.xp[sb*sampleSz:]
@@ -352,7 +429,7 @@ func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs
 // convFwdTile checks the bounds of one forward tile (four output channels
 // by three 8-position vectors) and runs the AVX2 kernel. See convFwdTileGo
 // for its meaning.
-func convFwdTile(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
+func convFwdTile(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
 	_ = w[4*k-1]
 	last := convOff(offs, k-1) // offsets increase
 	if min(x0, x1, x2, y0, y1, y2) < 0 {
@@ -361,22 +438,26 @@ func convFwdTile(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32,
 	_ = x[max(x0, x1, x2)+last+7]
 	_ = bias[3]
 	_ = y[max(y0, y1, y2)+3*ldy+7]
-	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy)
+	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
 }
 
 // convFwdTileGo is the meaning of the forward tile kernel: for i < 4 and
 // the three 8-position vectors v (x index xv, y index yv),
-// y[yv+i*ldy+l] = bias[i] + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < 8.
-func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
+// y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < 8, where s is
+// bias[i], or the value y[yv+i*ldy+l] held before the call when acc.
+func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
 	ys := [3]int{y0, y1, y2}
 	for v, xv := range [3]int{x0, x1, x2} {
 		for i := 0; i < 4; i++ {
 			for l := 0; l < 8; l++ {
-				acc := bias[i]
-				for p := 0; p < k; p++ {
-					acc += w[p*4+i] * x[xv+convOff(offs, p)+l]
+				sum := bias[i]
+				if acc {
+					sum = y[ys[v]+i*ldy+l]
 				}
-				y[ys[v]+i*ldy+l] = acc
+				for p := 0; p < k; p++ {
+					sum += w[p*4+i] * x[xv+convOff(offs, p)+l]
+				}
+				y[ys[v]+i*ldy+l] = sum
 			}
 		}
 	}
@@ -410,6 +491,38 @@ func convFilterTileGo(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys
 				}
 			}
 			out[3*i+j] = acc
+		}
+	}
+}
+
+// convFilterTile26 checks the bounds of one filter-gradient tile of two
+// output channels by six lowered rows and runs the AVX2 kernel. See
+// convFilterTile26Go for its meaning.
+func convFilterTile26(ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	if ns < 1 || rows < 1 || nv < 1 || wp < 8*nv || min(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5]) < 0 {
+		panic("kernels: bad conv filter tile")
+	}
+	_ = x[(ns-1)*xs+max(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5])+(rows-1)*wp+8*nv-1]
+	_ = dy[(ns-1)*dys+ldk+rows*8*nv-1]
+	_ = out[11]
+	convFilterTile26AVX2(ns, x, offs[:6], xs-rows*wp, dy, ldk, dys-rows*8*nv, rows, nv, wp-8*nv, out)
+}
+
+// convFilterTile26Go is the meaning of convFilterTile26AVX2: for i < 2 and
+// j < 6, out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
+// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+offs[j]+r*wp+q].
+func convFilterTile26Go(ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 6; j++ {
+			var acc float32
+			for s := 0; s < ns; s++ {
+				for r := 0; r < rows; r++ {
+					for q := 0; q < 8*nv; q++ {
+						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+offs[j]+r*wp+q]
+					}
+				}
+			}
+			out[6*i+j] = acc
 		}
 	}
 }

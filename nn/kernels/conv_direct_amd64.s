@@ -4,8 +4,8 @@
 
 // Tile kernels of the direct convolution path (see conv_direct.go).
 
-// func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int)
-TEXT ·convFwdTileAVX2(SB), NOSPLIT, $0-184
+// func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
+TEXT ·convFwdTileAVX2(SB), NOSPLIT, $0-185
 	MOVQ k+0(FP), CX
 	MOVQ w_base+8(FP), SI
 	MOVQ offs_base+32(FP), DX
@@ -16,6 +16,9 @@ TEXT ·convFwdTileAVX2(SB), NOSPLIT, $0-184
 	LEAQ (R8)(AX*4), R10
 	MOVQ x2+96(FP), AX
 	LEAQ (R8)(AX*4), R11
+	MOVBQZX acc+184(FP), AX
+	TESTQ   AX, AX
+	JNZ     fwd_load
 	MOVQ bias_base+104(FP), AX
 	VBROADCASTSS 0(AX), Y0
 	VMOVAPS      Y0, Y1
@@ -29,6 +32,39 @@ TEXT ·convFwdTileAVX2(SB), NOSPLIT, $0-184
 	VBROADCASTSS 12(AX), Y9
 	VMOVAPS      Y9, Y10
 	VMOVAPS      Y9, Y11
+	JMP fwd_loop
+
+fwd_load:
+	MOVQ y_base+128(FP), R8
+	MOVQ y0+152(FP), AX
+	LEAQ (R8)(AX*4), DI
+	MOVQ y1+160(FP), AX
+	LEAQ (R8)(AX*4), R12
+	MOVQ y2+168(FP), AX
+	LEAQ (R8)(AX*4), R13
+	MOVQ ldy+176(FP), AX
+	SHLQ $2, AX
+	VMOVUPS (DI), Y0
+	VMOVUPS (R12), Y1
+	VMOVUPS (R13), Y2
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Y3
+	VMOVUPS (R12), Y4
+	VMOVUPS (R13), Y5
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Y6
+	VMOVUPS (R12), Y7
+	VMOVUPS (R13), Y8
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Y9
+	VMOVUPS (R12), Y10
+	VMOVUPS (R13), Y11
 
 fwd_loop:
 	MOVLQSX (DX), BX
@@ -170,6 +206,97 @@ flt_vec:
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVUPS      X0, (DI)
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, 16(DI)
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	VMOVUPS      X8, 32(DI)
+	VZEROUPPER
+	RET
+
+// func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
+TEXT ·convFilterTile26AVX2(SB), NOSPLIT, $0-152
+	MOVQ x_base+8(FP), SI
+	MOVQ dy_base+64(FP), DI
+	MOVQ offs_base+32(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ ldk+88(FP), AX
+	SHLQ $2, AX
+	MOVQ ns+0(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+f26_sample:
+	MOVQ rows+104(FP), DX
+
+f26_row:
+	MOVQ nv+112(FP), CX
+
+f26_vec:
+	VMOVUPS (DI), Y12
+	VMOVUPS (DI)(AX*1), Y13
+	VMOVUPS     (SI)(R8*4), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y6
+	VMOVUPS     (SI)(R9*4), Y14
+	VFMADD231PS Y14, Y12, Y1
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     (SI)(R10*4), Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     (SI)(R11*4), Y14
+	VFMADD231PS Y14, Y12, Y3
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     (SI)(R12*4), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y10
+	VMOVUPS     (SI)(R13*4), Y14
+	VFMADD231PS Y14, Y12, Y5
+	VFMADD231PS Y14, Y13, Y11
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  f26_vec
+	MOVQ rowgap+120(FP), CX
+	LEAQ (SI)(CX*4), SI
+	DECQ DX
+	JNZ  f26_row
+	MOVQ xjump+56(FP), CX
+	LEAQ (SI)(CX*4), SI
+	MOVQ djump+96(FP), CX
+	LEAQ (DI)(CX*4), DI
+	DECQ BX
+	JNZ  f26_sample
+
+	MOVQ out_base+128(FP), DI
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, 0(DI)
 	VHADDPS      Y5, Y4, Y4
 	VHADDPS      Y7, Y6, Y6
 	VHADDPS      Y6, Y4, Y4

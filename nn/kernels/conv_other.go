@@ -22,12 +22,19 @@ func convSum32AVX2(x []float32) float32 { return convSum32Go(x) }
 
 // convFwdTileAVX2 is never called without assembly; it falls back to
 // convFwdTileGo.
-func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int) {
-	convFwdTileGo(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy)
+func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+	convFwdTileGo(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
 }
 
 // convFilterTileAVX2 is never called without assembly; it falls back to
 // convFilterTileGo.
 func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
 	convFilterTileGo(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
+}
+
+// convFilterTile26AVX2 is never called without assembly; it falls back to
+// convFilterTile26Go.
+func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32) {
+	wp := rowgap + 8*nv
+	convFilterTile26Go(ns, x, xjump+rows*wp, offs, dy, djump+rows*8*nv, ldk, rows, nv, wp, out)
 }

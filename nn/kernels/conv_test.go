@@ -228,7 +228,9 @@ func convWithThreads(n int, f func()) {
 }
 
 func TestConvAgainstReference(t *testing.T) {
-	defer func(d bool, g int) { convDirect, ConvDirectGroup = d, g }(convDirect, ConvDirectGroup)
+	defer func(d, f bool, g, r int) {
+		convDirect, convFilter26, ConvDirectGroup, convFwdRows = d, f, g, r
+	}(convDirect, convFilter26, ConvDirectGroup, convFwdRows)
 	convForEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(1))
 		for _, s := range convTestShapes {
@@ -241,6 +243,12 @@ func TestConvAgainstReference(t *testing.T) {
 						direct := cols != 64 // the lowered path with several groups runs with cols 64
 						convDirect = direct
 						ConvDirectGroup = 2
+						convFwdRows = 400
+						convFilter26 = false
+						if cols == 1<<20 {
+							convFwdRows = 7     // several uneven row blocks per forward tile
+							convFilter26 = true // the 2×6 filter tiles wherever they fit
+						}
 						for _, th := range []int{1, 2} {
 							name := fmt.Sprintf("%dx%dx%d_k%d_%dx%d_s%d_p%d/n%d_cols%d_flip%v_direct%v_t%d",
 								s.C, s.H, s.W, s.K, s.KH, s.KW, s.Stride, s.Pad, n, cols, flip, direct, th)
@@ -555,15 +563,32 @@ func TestConvTileKernels(t *testing.T) {
 		x := convRand(rng, o+64)
 		bias := convRand(rng, 4)
 		ldy := 40
-		for _, xv := range [][3]int{{0, 8, 16}, {3, 3, 3}, {20, 5, 11}} {
+		for c, xv := range [][3]int{{0, 8, 16}, {3, 3, 3}, {20, 5, 11}, {1, 2, 3}} {
+			acc := c == 3
 			y := convRand(rng, 4*ldy+16)
 			yg := append([]float32(nil), y...)
-			convFwdTile(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, 1, 24, 9, ldy)
-			convFwdTileGo(k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, 1, 24, 9, ldy)
+			convFwdTile(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, 1, 24, 9, ldy, acc)
+			convFwdTileGo(k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, 1, 24, 9, ldy, acc)
 			for i := range y {
 				if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
 					t.Fatalf("fwd tile k=%d: y[%d] = %g, want %g", k, i, y[i], yg[i])
 				}
+			}
+		}
+	}
+	for _, c := range []struct{ ns, rows, nv, wp, xs int }{{1, 1, 1, 8, 40}, {2, 3, 2, 20, 70}, {3, 4, 4, 36, 200}} {
+		offs := []int{0, 3, 1, 7, 9, 2}
+		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+8*c.nv)
+		ldk := c.rows * 8 * c.nv
+		dys := 3 * ldk
+		dy := convRand(rng, (c.ns-1)*dys+2*ldk)
+		out := make([]float32, 12)
+		want := make([]float32, 12)
+		convFilterTile26(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, out)
+		convFilterTile26Go(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, want)
+		for i := range out {
+			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("filter tile 2×6 %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
 			}
 		}
 	}
@@ -615,6 +640,73 @@ func TestConvConcurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if m := <-errs; m != "" {
 			t.Error(m)
+		}
+	}
+}
+
+// TestConvScratchPathIndependent checks that the scratch size does not
+// depend on the kernel path, so a network sized on one path runs on any.
+func TestConvScratchPathIndependent(t *testing.T) {
+	old := Active()
+	defer func() { _ = SetPath(old) }()
+	for _, s := range append(convTestShapes, smallConvNetShapes()...) {
+		want := -1
+		for _, p := range AvailablePaths() {
+			if err := SetPath(p); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 7, 16, 150} {
+				sz := ConvScratchSize(s, n)
+				if p == AvailablePaths()[0] && n == 16 {
+					want = sz
+				} else if n == 16 && sz != want {
+					t.Fatalf("%+v: ConvScratchSize = %d on %s, %d on generic", s, sz, p, want)
+				}
+			}
+		}
+	}
+}
+
+func smallConvNetShapes() []ConvShape {
+	return []ConvShape{
+		{C: 3, H: 32, W: 32, K: 16, KH: 5, KW: 5, Stride: 1, Pad: 2},
+		{C: 16, H: 32, W: 32, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2},
+		{C: 32, H: 16, W: 16, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2},
+	}
+}
+
+// TestConvLoweredRowBlocks runs the lowered path with scratch for only one
+// or two output rows of one sample, as when a scratch sized for the direct
+// path serves the generic path.
+func TestConvLoweredRowBlocks(t *testing.T) {
+	defer func(d bool) { convDirect = d }(convDirect)
+	convDirect = false
+	rng := rand.New(rand.NewSource(9))
+	for _, s := range []ConvShape{
+		{C: 3, H: 7, W: 8, K: 4, KH: 3, KW: 3, Stride: 1, Pad: 1},
+		{C: 2, H: 9, W: 8, K: 3, KH: 3, KW: 3, Stride: 2, Pad: 1},
+		{C: 2, H: 6, W: 16, K: 5, KH: 5, KW: 5, Stride: 1, Pad: 0},
+	} {
+		for _, rowsPer := range []int{1, 2} {
+			n := 2
+			g := s.convGeom()
+			need := g.padSize() + rowsPer*g.rows()*g.ow
+			scratch := make([]float32, need)
+			x := convRand(rng, n*s.InSize())
+			w := convRand(rng, s.WeightSize())
+			b := convRand(rng, s.K)
+			dy := convRand(rng, n*s.OutSize())
+			y := make([]float32, n*s.OutSize())
+			convFwdCore(g, n, x, w, b, y, scratch)
+			yWant, yMag := convRefForward(s, n, x, w, b)
+			convCompare(t, "y", y, yWant, yMag)
+			dx := make([]float32, n*s.InSize())
+			convBwdDataCol2im(s, n, dy, w, dx, scratch)
+			dxWant, dxMag, dwWant, dwMag, _, _ := convRefBackward(s, n, x, w, dy)
+			convCompare(t, "dx", dx, dxWant, dxMag)
+			dw := make([]float32, s.WeightSize())
+			convLoweredFilter(s, n, x, dy, dw, scratch)
+			convCompare(t, "dw", dw, dwWant, dwMag)
 		}
 	}
 }
