@@ -45,7 +45,7 @@ func savePanels(path string, w, h vg.Length, panels []*plot.Plot, legend *plot.L
 	// The legend column is narrower than the plots.
 	legendW := vg.Length(0)
 	if legend != nil {
-		legendW = w * 0.22
+		legendW = w * 0.17
 		lc := dc
 		lc.Min.X = dc.Max.X - legendW
 		legend.Draw(lc)

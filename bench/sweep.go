@@ -30,7 +30,9 @@ type Executor interface {
 type ExecutorFunc func(ctx context.Context, job Job) (*train.Record, error)
 
 // Execute calls f.
-func (f ExecutorFunc) Execute(ctx context.Context, job Job) (*train.Record, error) { return f(ctx, job) }
+func (f ExecutorFunc) Execute(ctx context.Context, job Job) (*train.Record, error) {
+	return f(ctx, job)
+}
 
 // ChildExecutor runs each job in a child process: Path with Args, the job
 // as JSON on its standard input, the record as JSON on its standard

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spadlab/spad/bench"
+)
+
+// childEnv makes the test binary act as the bench command, so that a sweep
+// started by a test can re-execute it for its runs.
+const childEnv = "SPAD_BENCH_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func runCmd(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(ctx, args, strings.NewReader(""), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage: bench <command>"},
+		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, report, perf)`},
+		{[]string{"sweep"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
+		{[]string{"sweep", "--suite", "a", "--suite-file", "b"}, "bench: give exactly one of"},
+		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, mnist-fig8)`},
+		{[]string{"sweep", "--suite-file", "../../bench/testdata/fuzz/FuzzSuite/empty"}, "FuzzSuite/empty: line 1, column 1: invalid character 'g'"},
+		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "0"}, "bench: --jobs must be ≥ 1, got 0"},
+		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "x"}, `bench: invalid value "x" for flag -jobs`},
+		{[]string{"sweep", "--suite", "mnist-fig8", "--data", "/no/such/dir"}, "bench: --data /no/such/dir: not a directory"},
+		{[]string{"sweep", "--bogus"}, "bench: flag provided but not defined: -bogus"},
+		{[]string{"sweep", "--suite", "mnist-fig8", "extra"}, `bench: unexpected argument "extra"`},
+		{[]string{"report"}, "bench: --in DIR is required"},
+		{[]string{"report", "--in", "/no/such/dir"}, "bench: --in /no/such/dir: not a directory"},
+		{[]string{"perf", "--only", "gemm,disk"}, `bench: --only: unknown part "disk" (valid: gemm, conv, step)`},
+		{[]string{"perf", "--threads", "1,0"}, `bench: --threads: "0" is not a positive integer`},
+		{[]string{"perf", "--models", "big"}, `bench: --models: unknown model "big"`},
+		{[]string{"perf", "--min-time", "0s"}, "bench: --min-time must be > 0, got 0s"},
+		{[]string{"perf", "--batch", "0"}, "bench: --batch must be ≥ 1, got 0"},
+	} {
+		code, _, stderr := runCmd(context.Background(), c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("bench %v: status %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+		if c.args != nil && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("bench %v: error is not one line: %q", c.args, stderr)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for cmd, flags := range map[string][]string{
+		"sweep":  {"-suite", "-suite-file", "-out", "-jobs", "-quick", "-report", "-data", "-no-download", "-list"},
+		"report": {"-in"},
+		"perf":   {"-min-time", "-only", "-threads", "-models", "-batch"},
+	} {
+		code, _, stderr := runCmd(context.Background(), cmd, "-h")
+		if code != 0 {
+			t.Errorf("%s -h: status %d", cmd, code)
+		}
+		for _, f := range flags {
+			if !strings.Contains(stderr, "  "+f+" ") && !strings.Contains(stderr, "  "+f+"\n") {
+				t.Errorf("%s -h does not document %s:\n%s", cmd, f, stderr)
+			}
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	code, stdout, stderr := runCmd(context.Background(), "sweep", "--suite", "mnist-fig8", "--list", "--out", t.TempDir())
+	if code != 0 || strings.Count(stdout, "todo  mnist-fig8/") != 45 {
+		t.Errorf("status %d, %s\n%s", code, stderr, stdout)
+	}
+}
+
+// TestSweepKillAndResume runs a real sweep of child processes, cancels it
+// once the first runs are in runs.jsonl (killing the runs in progress),
+// runs the same command again and checks that every run is in the file
+// exactly once; then the report.
+func TestSweepKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on MNIST in child processes")
+	}
+	t.Setenv(childEnv, "1")
+	dir := t.TempDir()
+	args := []string{"sweep", "--suite-file", "../../bench/testdata/tiny.json", "--out", dir, "--jobs", "2", "--no-download", "--report=false"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if lines, _, _, _ := bench.ReadRuns(filepath.Join(dir, bench.RunsFile)); len(lines) >= 2 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	code, stdout, stderr := runCmd(ctx, args...)
+	lines, _, _, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := len(lines)
+	if code != 1 || !strings.Contains(stderr, "interrupted: finished runs are in") {
+		t.Logf("first sweep finished before the cancellation (status %d, %d runs): %s%s", code, first, stdout, stderr)
+	}
+	if first < 2 {
+		t.Fatalf("first sweep wrote %d runs: %s%s", first, stdout, stderr)
+	}
+
+	code, stdout, stderr = runCmd(context.Background(), append(args, "--report=true")...)
+	if code != 0 {
+		t.Fatalf("resumed sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "already done") || !strings.Contains(stdout, "wrote ") {
+		t.Errorf("resumed sweep output:\n%s", stdout)
+	}
+	lines, _, warn, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	if err != nil || warn != "" {
+		t.Fatal(err, warn)
+	}
+	count := map[string]int{}
+	for _, l := range lines {
+		count[l.ID]++
+		if l.Record.Threads != 1 || l.Record.PeakHeapBytes == 0 || len(l.Record.Curves) != 2 {
+			t.Errorf("%s: threads %d, peak heap %d, %d curve points", l.ID, l.Record.Threads, l.Record.PeakHeapBytes, len(l.Record.Curves))
+		}
+	}
+	for _, set := range []string{"baseline", "rad", "spad"} {
+		for _, r := range []string{"r1", "r2"} {
+			if id := "tiny/" + set + "/" + r; count[id] != 1 {
+				t.Errorf("%s appears %d times", id, count[id])
+			}
+		}
+	}
+	if len(lines) != 6 {
+		t.Errorf("%d lines, want 6", len(lines))
+	}
+	for _, f := range []string{"fig8.png", "curves.png", "summary.csv", "summary.md"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	code, stdout, _ = runCmd(context.Background(), "report", "--in", dir)
+	if code != 0 || !strings.Contains(stdout, "| baseline | 2 |") {
+		t.Errorf("report: status %d\n%s", code, stdout)
+	}
+}
+
+func TestPerfCommand(t *testing.T) {
+	code, stdout, stderr := runCmd(context.Background(), "perf", "--only", "gemm", "--threads", "1", "--min-time", "1ms")
+	if code != 0 || !strings.Contains(stdout, "machine: ") || !strings.Contains(stdout, "square 512×512×512") {
+		t.Errorf("status %d\n%s%s", code, stdout, stderr)
+	}
+}
