@@ -11,8 +11,9 @@ import (
 // not a float copy.
 type ReLU struct {
 	size   int      // elements per sample
-	stride int      // mask words per sample
-	mask   []uint64 // batch × stride words, saved for backward
+	stride int      // mask words per sample (per-sample layout)
+	contig bool     // one bit string for the whole batch
+	mask   []uint64 // saved for backward
 }
 
 // NewReLU returns a ReLU layer.
@@ -30,9 +31,22 @@ func (r *ReLU) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if r.size <= 0 {
 		return nil, fmt.Errorf("relu: empty input shape %v", in)
 	}
+	// When every chunk starts on a word boundary, the batch's bits are one
+	// string and a chunk is one kernel call; otherwise each sample's bits
+	// start a new word.
+	r.contig = chunk >= batch || (chunk*r.size)%64 == 0
 	r.stride = (r.size + 63) / 64
-	r.mask = make([]uint64, batch*r.stride)
+	if r.contig {
+		r.mask = make([]uint64, (batch*r.size+63)/64)
+	} else {
+		r.mask = make([]uint64, batch*r.stride)
+	}
 	return in, nil
+}
+
+// chunkMask returns the mask words of a contiguous chunk.
+func (r *ReLU) chunkMask(st *nn.Step) []uint64 {
+	return r.mask[st.Off*r.size/64 : ((st.Off+st.N)*r.size+63)/64]
 }
 
 // Forward: y = max(x, 0); in training, mask bit = x > 0.
@@ -41,8 +55,8 @@ func (r *ReLU) Forward(st *nn.Step, x, y []float32) {
 		kernels.ReluForward(y, x, nil)
 		return
 	}
-	if r.size%64 == 0 { // sample masks are contiguous: one call
-		kernels.ReluForward(y, x, r.mask[st.Off*r.stride:(st.Off+st.N)*r.stride])
+	if r.contig {
+		kernels.ReluForward(y, x[:st.N*r.size], r.chunkMask(st))
 		return
 	}
 	for s := 0; s < st.N; s++ {
@@ -56,8 +70,8 @@ func (r *ReLU) Backward(st *nn.Step, dy, dx []float32) {
 	if dx == nil {
 		return
 	}
-	if r.size%64 == 0 {
-		kernels.MaskMul(dx, dy, r.mask[st.Off*r.stride:(st.Off+st.N)*r.stride], 1)
+	if r.contig {
+		kernels.MaskMul(dx, dy[:st.N*r.size], r.chunkMask(st), 1)
 		return
 	}
 	for s := 0; s < st.N; s++ {

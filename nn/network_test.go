@@ -177,10 +177,11 @@ func TestSavedBytesShrink(t *testing.T) {
 	if err := rad.Build(150, 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	// inputs 784, 300, 300, 300 → K = 79, 30, 30, 30; ReLU masks 3×5 words
-	// per sample; logit gradients 10 floats per sample.
-	wantBase := int64(150 * ((784+300*3)*4 + 3*5*8 + 10*4))
-	wantRAD := int64(150 * ((79+30*3)*4 + 3*5*8 + 10*4))
+	// inputs 784, 300, 300, 300 → K = 79, 30, 30, 30; three ReLU masks of
+	// ⌈150·300/64⌉ words; logit gradients 10 floats per sample.
+	masks := int64(3 * ((150*300 + 63) / 64) * 8)
+	wantBase := int64(150*((784+300*3)*4+10*4)) + masks
+	wantRAD := int64(150*((79+30*3)*4+10*4)) + masks
 	if got := base.SavedBytes(); got != wantBase {
 		t.Errorf("baseline saves %d bytes, want %d", got, wantBase)
 	}
