@@ -20,6 +20,30 @@ func runForward(l nn.Layer, x []float32, batch, chunk, inSize, outSize int, iter
 	return y
 }
 
+// trainStep runs one training step of l alone: StartStep, forward in
+// chunks, backward in reverse chunks with output gradient dy (parameter
+// gradients zeroed first), FinishStep. It returns the input gradient.
+func trainStep(l nn.Layer, x, dy []float32, batch, chunk, inSize, outSize int, iter int64) []float32 {
+	if s, ok := l.(nn.Starter); ok {
+		s.StartStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
+	}
+	runForward(l, x, batch, chunk, inSize, outSize, iter)
+	for _, p := range l.Params() {
+		clear(p.Grad)
+	}
+	dx := make([]float32, batch*inSize)
+	last := ((batch - 1) / chunk) * chunk
+	for off := last; off >= 0; off -= chunk {
+		c := min(chunk, batch-off)
+		st := &nn.Step{Iter: iter, Train: true, Batch: batch, Off: off, N: c}
+		l.Backward(st, dy[off*outSize:(off+c)*outSize], dx[off*inSize:(off+c)*inSize])
+	}
+	if f, ok := l.(nn.Finisher); ok {
+		f.FinishStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
+	}
+	return dx
+}
+
 // giveScratch hands a layer the scratch a Network would.
 func giveScratch(l nn.Layer) {
 	if s, ok := l.(nn.Scratcher); ok {
@@ -60,23 +84,7 @@ func gradCheck(t *testing.T, l nn.Layer, in nn.Shape, batch, chunk int, tol floa
 		r[i] = float32(src.NormFloat64())
 	}
 	const iter = 5
-	if s, ok := l.(nn.Starter); ok {
-		s.StartStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
-	}
-	runForward(l, x, batch, chunk, inSize, outSize, iter)
-	for _, p := range l.Params() {
-		clear(p.Grad)
-	}
-	dx := make([]float32, batch*inSize)
-	last := ((batch - 1) / chunk) * chunk
-	for off := last; off >= 0; off -= chunk {
-		c := min(chunk, batch-off)
-		st := &nn.Step{Iter: iter, Train: true, Batch: batch, Off: off, N: c}
-		l.Backward(st, r[off*outSize:(off+c)*outSize], dx[off*inSize:(off+c)*inSize])
-	}
-	if f, ok := l.(nn.Finisher); ok {
-		f.FinishStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
-	}
+	dx := trainStep(l, x, r, batch, chunk, inSize, outSize, iter)
 	f := func() float64 { return objective(runForward(l, x, batch, chunk, inSize, outSize, iter), r) }
 	check := func(name string, vals []float32, grad []float32) {
 		t.Helper()

@@ -13,23 +13,7 @@ import (
 // weightGrad runs one training step of l on x with output gradient dy (in
 // chunks) and returns a copy of the weight gradient.
 func weightGrad(l nn.Layer, x, dy []float32, batch, chunk, inSize, outSize int, iter int64) []float32 {
-	if s, ok := l.(nn.Starter); ok {
-		s.StartStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
-	}
-	runForward(l, x, batch, chunk, inSize, outSize, iter)
-	for _, p := range l.Params() {
-		clear(p.Grad)
-	}
-	dx := make([]float32, batch*inSize)
-	last := ((batch - 1) / chunk) * chunk
-	for off := last; off >= 0; off -= chunk {
-		c := min(chunk, batch-off)
-		st := &nn.Step{Iter: iter, Train: true, Batch: batch, Off: off, N: c}
-		l.Backward(st, dy[off*outSize:(off+c)*outSize], dx[off*inSize:(off+c)*inSize])
-	}
-	if f, ok := l.(nn.Finisher); ok {
-		f.FinishStep(&nn.Step{Iter: iter, Train: true, Batch: batch})
-	}
+	trainStep(l, x, dy, batch, chunk, inSize, outSize, iter)
 	return append([]float32(nil), l.Params()[0].Grad...)
 }
 
@@ -187,17 +171,7 @@ func TestInjectedInputGradExact(t *testing.T) {
 		x, dy := caseData(c)
 		e := inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.2}
 		gradDX := func(l nn.Layer) []float32 {
-			if s, ok := l.(nn.Starter); ok {
-				s.StartStep(&nn.Step{Iter: 0, Train: true, Batch: c.batch})
-			}
-			runForward(l, x, c.batch, c.chunk, c.in.Size(), c.outSize, 0)
-			in := c.in.Size()
-			dx := make([]float32, c.batch*in)
-			for off := 0; off < c.batch; off += c.chunk {
-				n := min(c.chunk, c.batch-off)
-				l.Backward(&nn.Step{Iter: 0, Train: true, Batch: c.batch, Off: off, N: n}, dy[off*c.outSize:(off+n)*c.outSize], dx[off*in:(off+n)*in])
-			}
-			return dx
+			return trainStep(l, x, dy, c.batch, c.chunk, c.in.Size(), c.outSize, 0)
 		}
 		a, b := gradDX(buildCase(t, c, inject.Estimator{})), gradDX(buildCase(t, c, e))
 		for j := range a {
