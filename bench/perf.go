@@ -11,7 +11,6 @@ import (
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/nn/kernels"
 	"github.com/spadlab/spad/nn/rng"
-	"github.com/spadlab/spad/train"
 )
 
 // PerfOptions configure Perf.
@@ -203,52 +202,27 @@ func PerfStep(o PerfOptions) ([]PerfRow, error) {
 }
 
 func perfStep(spec models.Spec, est inject.Estimator, dropout float64, o PerfOptions) (PerfRow, error) {
-	batch := o.Batch
-	src := rng.New(rng.Key{Seed: 1})
-	x := randFloats(src, batch*spec.Input.Size())
-	y := make([]uint8, batch)
-	for i := range y {
-		y[i] = uint8(src.Intn(10))
-	}
-	meter := train.NewMemMeter()
-	runtime.GC()
-	base := meter.HeapInuse()
-	net := spec.New(models.Options{Estimator: est, Dropout: dropout})
-	if err := net.Build(batch, 0, 1); err != nil {
+	r, err := NewStepRig(spec, est, dropout, o.Batch)
+	if err != nil {
 		return PerfRow{}, err
 	}
-	opt := train.NewAdam(0)
-	opt.Init(net.Params())
-	iter := int64(0)
-	step := func() {
-		net.TrainStep(x, y, batch, iter, meter.Sample)
-		meter.Sample()
-		opt.Step(net.Params(), 1e-4)
-		iter++
-	}
-	cycle := 1
-	if est.Mode == inject.SPAD {
-		cycle = est.KMax
-	}
-	for i := 0; i < cycle+1; i++ {
-		step()
-	}
+	r.WarmUp()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	start := time.Now()
 	steps := 0
 	for steps == 0 || time.Since(start) < o.MinTime {
-		for i := 0; i < cycle; i++ {
-			step()
+		for i := 0; i < r.Cycle; i++ {
+			r.Step()
 		}
-		steps += cycle
+		steps += r.Cycle
 	}
 	d := time.Since(start)
 	runtime.ReadMemStats(&m1)
 	return PerfRow{Kind: "step", Threads: kernels.Threads(), Ms: ms(d) / float64(steps),
 		Allocs:  float64(m1.Mallocs-m0.Mallocs) / float64(steps),
-		HeapMB:  float64(meter.Peak-base) / 1e6,
-		SavedMB: float64(net.SavedBytes()) / 1e6}, nil
+		HeapMB:  r.HeapMB(),
+		SavedMB: r.SavedMB()}, nil
 }
 
 func (o PerfOptions) defaults() PerfOptions {
