@@ -50,6 +50,7 @@ func Threads() int {
 type packBuf struct {
 	a, b []float32
 	tile []float32
+	pend []int32 // put-off B panels of the shared mode
 }
 
 // ensure grows the buffers to hold na, nb and nt elements.
@@ -145,24 +146,61 @@ type gemmTask struct{ i0, i1, j0, j1 int }
 
 // worker is one persistent helper goroutine of the team.
 type worker struct {
-	id   int // index into team.tasks (≥ 1; the caller takes task 0)
-	buf  packBuf
-	wake signal
+	id    int // index into team.tasks (≥ 1; the caller takes task 0)
+	buf   packBuf
+	wake  signal
+	state atomic.Int32 // workerIdle, workerPosted or workerStarted
 }
+
+// Worker states. The caller posts a worker with workerPosted; the worker
+// claims the job by moving it to workerStarted. A caller that has finished
+// its own share revokes workers that have not started yet (workerPosted →
+// workerIdle) and does their share itself, so a worker that the operating
+// system has not scheduled never delays a product.
+const (
+	workerIdle = iota
+	workerPosted
+	workerStarted
+)
 
 // team is the worker pool. Fields other than mu are owned by the goroutine
 // holding mu, and read by workers between their wake-up and their done
 // report.
+//
+// A product runs in one of two modes. In the static mode each thread
+// computes its own block of C (see splitC) with private packing. In the
+// shared mode, used when C has enough rows, the threads take row blocks of
+// ub rows from an atomic counter until none is left, packing A privately;
+// B is packed whole, once, into bshared, each micro-panel by whichever
+// thread needs it first (panel tracks panelEmpty → panelBusy → panelReady).
+// The shared mode packs B once and balances the load when a thread is slowed
+// down, without barriers.
 type team struct {
 	mu      sync.Mutex
 	workers []*worker
 	buf     packBuf // the caller's packing buffers
 	pp      *gemmParams
 	g       gemmArgs
+	nt      int  // threads of the current product
+	shared  bool // shared mode
+	ub      int  // rows per unit of work in the shared mode
+	bshared []float32
+	panel   []atomic.Uint32
+	next    atomic.Int32 // next unit of work in the shared mode
 	tasks   []gemmTask
 	pending atomic.Int32
 	done    signal
 }
+
+// States of a packed B micro-panel in the shared mode.
+const (
+	panelEmpty = iota
+	panelBusy
+	panelReady
+)
+
+// maxSharedB bounds the packed copy of B of the shared mode (elements).
+const maxSharedB = 1 << 23
 
 var theTeam = team{done: newSignal()}
 
@@ -183,10 +221,100 @@ func (t *team) loop(w *worker) {
 	var seen uint32
 	for {
 		seen = w.wake.wait(seen)
-		task := t.tasks[w.id]
-		gemmPiece(t.pp, &w.buf, &t.g, task.i0, task.i1, task.j0, task.j1)
+		if !w.state.CompareAndSwap(workerPosted, workerStarted) {
+			continue // revoked: the caller did this share
+		}
+		t.work(w.id, &w.buf)
+		w.state.Store(workerIdle)
 		if t.pending.Add(-1) == 0 {
 			t.done.post()
+		}
+	}
+}
+
+// work runs thread tid's share of the current product.
+func (t *team) work(tid int, buf *packBuf) {
+	if t.shared {
+		t.sharedWork(tid, buf)
+		return
+	}
+	task := t.tasks[tid]
+	gemmPiece(t.pp, buf, &t.g, task.i0, task.i1, task.j0, task.j1)
+}
+
+// sharedWork is thread tid's part of a shared-mode product.
+func (t *team) sharedWork(tid int, buf *packBuf) {
+	pp, g, ub := t.pp, &t.g, t.ub
+	mr, nr := pp.mr, pp.nr
+	kcb := kBlock(pp, g.k)
+	np := (g.n + nr - 1) / nr
+	npad := np * nr
+	units := int32((g.m + ub - 1) / ub)
+	buf.ensure(ub*kcb+packSlack, 0, mr*nr)
+	if cap(buf.pend) < np {
+		buf.pend = make([]int32, 0, np)
+	}
+	for {
+		u := t.next.Add(1) - 1
+		if u >= units {
+			return
+		}
+		ic := int(u) * ub
+		mc := min(ub, g.m-ic)
+		for s, pc := 0, 0; pc < g.k; s, pc = s+1, pc+kcb {
+			kc := min(kcb, g.k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			packA(buf.a, g, mr, ic, mc, pc, kc)
+			// Panels being packed by another thread are put off until
+			// the others are done; the order of panels does not matter.
+			pend := buf.pend[:0]
+			for p := 0; p < np; p++ {
+				off := pc*npad + p*nr*kc
+				bp := t.bshared[off : off+nr*kc]
+				cols := min(nr, g.n-p*nr)
+				if !t.claimPanel(&t.panel[s*np+p], bp, pc, kc, p*nr, cols) {
+					pend = append(pend, int32(p))
+					continue
+				}
+				macroKernel(pp, buf.a, bp, buf.tile, g, ic, mc, p*nr, cols, kc, beta)
+			}
+			for _, p32 := range pend {
+				p := int(p32)
+				off := pc*npad + p*nr*kc
+				bp := t.bshared[off : off+nr*kc]
+				waitPanel(&t.panel[s*np+p])
+				macroKernel(pp, buf.a, bp, buf.tile, g, ic, mc, p*nr, min(nr, g.n-p*nr), kc, beta)
+			}
+		}
+	}
+}
+
+// claimPanel reports whether the B micro-panel bp (depths [pc, pc+kc),
+// columns [j, j+cols)) is packed, packing it if no thread has started to:
+// it returns false only while another thread is packing it.
+func (t *team) claimPanel(st *atomic.Uint32, bp []float32, pc, kc, j, cols int) bool {
+	switch st.Load() {
+	case panelReady:
+		return true
+	case panelBusy:
+		return false
+	}
+	if st.CompareAndSwap(panelEmpty, panelBusy) {
+		packB(bp, &t.g, t.pp.nr, pc, kc, j, cols)
+		st.Store(panelReady)
+		return true
+	}
+	return st.Load() == panelReady
+}
+
+// waitPanel waits until another thread has packed a B micro-panel.
+func waitPanel(st *atomic.Uint32) {
+	for i := 0; st.Load() != panelReady; i++ {
+		if i >= 64 {
+			runtime.Gosched()
 		}
 	}
 }
@@ -196,17 +324,60 @@ func (t *team) run(pp *gemmParams, g *gemmArgs, nt int) {
 	t.grow(nt - 1)
 	t.pp = pp
 	t.g = *g
-	tasks := t.tasks[:nt]
-	splitC(pp, g, tasks)
+	t.nt = nt
+	t.ub, t.shared = sharedRows(pp, g, nt)
+	if t.shared {
+		np := (g.n + pp.nr - 1) / pp.nr
+		if len(t.bshared) < g.k*np*pp.nr {
+			t.bshared = alignedFloats(g.k * np * pp.nr)
+		}
+		npanels := (g.k + kBlock(pp, g.k) - 1) / kBlock(pp, g.k) * np
+		if len(t.panel) < npanels {
+			t.panel = make([]atomic.Uint32, npanels)
+		}
+		for i := range t.panel[:npanels] {
+			t.panel[i].Store(panelEmpty)
+		}
+		t.next.Store(0)
+	} else {
+		splitC(pp, g, t.tasks[:nt])
+	}
 	t.pending.Store(int32(nt - 1))
 	seen := t.done.gen.Load()
 	for _, w := range t.workers[:nt-1] {
+		w.state.Store(workerPosted)
 		w.wake.post()
 	}
-	gemmPiece(pp, &t.buf, g, tasks[0].i0, tasks[0].i1, tasks[0].j0, tasks[0].j1)
-	t.done.wait(seen)
+	t.work(0, &t.buf)
+	finished := false
+	for _, w := range t.workers[:nt-1] {
+		if w.state.CompareAndSwap(workerPosted, workerIdle) {
+			if !t.shared {
+				t.work(w.id, &t.buf) // in the shared mode no work is left
+			}
+			if t.pending.Add(-1) == 0 {
+				finished = true // every started worker has reported
+			}
+		}
+	}
+	if !finished {
+		t.done.wait(seen)
+	}
 	// Drop references to the caller's matrices.
 	t.g.a, t.g.b, t.g.c = nil, nil, nil
+}
+
+// sharedRows returns the rows per unit of work of the shared mode for
+// product g on nt threads, and whether that mode applies: it aims at four
+// units per thread, needs at least two units per thread of at least four
+// micro-panels each, and a packed B of at most maxSharedB elements.
+func sharedRows(pp *gemmParams, g *gemmArgs, nt int) (int, bool) {
+	ub := (g.m + 4*nt - 1) / (4 * nt)
+	ub = (ub + pp.mr - 1) / pp.mr * pp.mr
+	ub = max(4*pp.mr, min(ub, pp.mc))
+	units := (g.m + ub - 1) / ub
+	np := (g.n + pp.nr - 1) / pp.nr
+	return ub, units >= 2*nt && g.k*np*pp.nr <= maxSharedB
 }
 
 // sgemmRun computes the checked product g, in parallel when it is large.

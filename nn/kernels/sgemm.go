@@ -162,33 +162,34 @@ func gemmPiece(pp *gemmParams, buf *packBuf, g *gemmArgs, i0, i1, j0, j1 int) {
 			for ic := i0; ic < i1; ic += mcb {
 				mc := min(mcb, i1-ic)
 				packA(buf.a, g, mr, ic, mc, pc, kc)
-				macroKernel(pp, buf, g, ic, mc, jc, nc, kc, beta)
+				macroKernel(pp, buf.a, buf.b, buf.tile, g, ic, mc, jc, nc, kc, beta)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mc×kc block of A by the packed kc×nc
-// block of B into C[ic:ic+mc, jc:jc+nc], tile by tile.
-func macroKernel(pp *gemmParams, buf *packBuf, g *gemmArgs, ic, mc, jc, nc, kc int, beta float32) {
+// macroKernel multiplies the packed mc×kc block of A (apack) by the packed
+// kc×nc block of B (bpack) into C[ic:ic+mc, jc:jc+nc], tile by tile; tile
+// is scratch for edge tiles.
+func macroKernel(pp *gemmParams, apack, bpack, tile []float32, g *gemmArgs, ic, mc, jc, nc, kc int, beta float32) {
 	mr, nr, kern := pp.mr, pp.nr, pp.kern
 	c, ldc, alpha := g.c, g.ldc, g.alpha
 	full := mc / mr
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
-		bp := buf.b[jr*kc : jr*kc+nr*kc]
+		bp := bpack[jr*kc : jr*kc+nr*kc]
 		ir := 0
 		if cols == nr && full > 0 {
-			kern(kc, full, buf.a[:full*mr*kc], bp, c[ic*ldc+jc+jr:], ldc, alpha, beta)
+			kern(kc, full, apack[:full*mr*kc], bp, c[ic*ldc+jc+jr:], ldc, alpha, beta)
 			ir = full * mr
 		}
 		for ; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
-			ap := buf.a[ir*kc : ir*kc+mr*kc]
+			ap := apack[ir*kc : ir*kc+mr*kc]
 			off := (ic+ir)*ldc + jc + jr
 			// Edge tile: run the same kernel on a full temporary tile so
 			// the arithmetic is exactly that of an interior tile.
-			t := buf.tile[:mr*nr]
+			t := tile[:mr*nr]
 			if beta != 0 {
 				for r := 0; r < rows; r++ {
 					copy(t[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])

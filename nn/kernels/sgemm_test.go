@@ -374,7 +374,7 @@ func TestSgemmNoAllocs(t *testing.T) {
 	withPath(t, func(t *testing.T, p Path) {
 		for _, th := range []int{1, 2} {
 			withThreads(t, th)
-			for _, sh := range [][3]int{{96, 300, 64}, {150, 300, 10}, {7, 13, 5}, {20, 100, 600}} {
+			for _, sh := range [][3]int{{96, 300, 64}, {10, 300, 1000}, {150, 300, 10}, {7, 13, 5}, {20, 100, 600}} {
 				m, k, n := sh[0], sh[1], sh[2]
 				a := make([]float32, m*k)
 				b := make([]float32, k*n)
