@@ -30,6 +30,11 @@ type Dense struct {
 	pscr    int // projector scratch floats
 	xhatRow int // rows rebuilt at a time for diff-sample weight gradients
 	dsubLen int // SPAD: floats of δ of the scoring sub-batch (sub × Out), kept in inj.extra
+
+	// the backward call in progress, for the two halves run in parallel
+	bst              *nn.Step
+	bdy, bdx         []float32
+	weightFn, dataFn func()
 }
 
 // NewDense returns a Dense layer with in inputs and out outputs. Its weights
@@ -69,6 +74,7 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	bound := fanInBound(d.In)
 	uniformInit(d.W.Value, bound, d.seed, d.index, 0)
 	uniformInit(d.B.Value, bound, d.seed, d.index, 1)
+	d.weightFn, d.dataFn = d.weightGrad, d.inputGrad
 	d.inj.plan(d.Estimator, d.seed, d.index, batch, 1, d.In)
 	if d.inj.active {
 		d.pscr = d.inj.projScratch(max(chunk, d.inj.sub), d.Out)
@@ -111,7 +117,21 @@ func (d *Dense) Forward(st *nn.Step, x, y []float32) {
 }
 
 // Backward: dW += dyᵀ·x̂ (x̂ = x for the baseline), db += Σ dy, dx = dy·W.
+// The weight and input gradients are independent: with two threads they
+// are computed at the same time, one on each core.
 func (d *Dense) Backward(st *nn.Step, dy, dx []float32) {
+	d.bst, d.bdy, d.bdx = st, dy, dx
+	if dx != nil {
+		kernels.Parallel2(d.weightFn, d.dataFn)
+	} else {
+		d.weightGrad()
+	}
+	d.bst, d.bdy, d.bdx = nil, nil, nil
+}
+
+// weightGrad is the parameter half of Backward.
+func (d *Dense) weightGrad() {
+	st, dy := d.bst, d.bdy
 	n := st.N
 	xs := d.inj.chunk(st)
 	switch {
@@ -136,9 +156,12 @@ func (d *Dense) Backward(st *nn.Step, dy, dx []float32) {
 			copy(d.inj.extra[st.Off*d.Out:], dy[:ns*d.Out])
 		}
 	}
-	if dx != nil {
-		kernels.Sgemm(false, false, n, d.In, d.Out, 1, dy, d.Out, d.W.Value, d.In, 0, dx, d.In)
-	}
+}
+
+// inputGrad is the input half of Backward: dx = dy·W, exact whatever the
+// estimator.
+func (d *Dense) inputGrad() {
+	kernels.Sgemm(false, false, d.bst.N, d.In, d.Out, 1, d.bdy, d.Out, d.W.Value, d.In, 0, d.bdx, d.In)
 }
 
 // FinishStep implements nn.Finisher: at a SPAD selection step, score each
