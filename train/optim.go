@@ -33,6 +33,12 @@ type Adam struct {
 	Beta1, Beta2, Eps, WeightDecay float64
 	t                              int64
 	m, v                           [][]float32
+
+	// the update in progress, split in two halves run in parallel
+	params        []*nn.Param
+	lr, c1, c2    float32
+	total         int
+	lowFn, highFn func()
 }
 
 // NewAdam returns Adam with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and the given
@@ -52,14 +58,39 @@ func (a *Adam) ensure(params []*nn.Param) {
 	}
 }
 
-// Step implements Optimizer.
+// Step implements Optimizer. The update is element-wise, so the two halves
+// of the parameters (in order) are updated on two cores when available.
 func (a *Adam) Step(params []*nn.Param, lr float64) {
 	a.ensure(params)
 	a.t++
-	c1 := 1 / (1 - math.Pow(a.Beta1, float64(a.t)))
-	c2 := 1 / (1 - math.Pow(a.Beta2, float64(a.t)))
-	for i, p := range params {
-		kernels.Adam(p.Value, p.Grad, a.m[i], a.v[i], float32(lr), float32(a.Beta1), float32(a.Beta2), float32(a.Eps), float32(a.WeightDecay), float32(c1), float32(c2))
+	a.params, a.lr = params, float32(lr)
+	a.c1 = float32(1 / (1 - math.Pow(a.Beta1, float64(a.t))))
+	a.c2 = float32(1 / (1 - math.Pow(a.Beta2, float64(a.t))))
+	a.total = 0
+	for _, p := range params {
+		a.total += len(p.Value)
+	}
+	if a.lowFn == nil {
+		a.lowFn, a.highFn = a.low, a.high
+	}
+	kernels.Parallel2(a.lowFn, a.highFn)
+	a.params = nil
+}
+
+func (a *Adam) low()  { a.update(0, a.total/2) }
+func (a *Adam) high() { a.update(a.total/2, a.total) }
+
+// update applies the step to elements [from, to) of the parameters taken
+// end to end.
+func (a *Adam) update(from, to int) {
+	off := 0
+	for i, p := range a.params {
+		n := len(p.Value)
+		lo, hi := max(from-off, 0), min(to-off, n)
+		if lo < hi {
+			kernels.Adam(p.Value[lo:hi], p.Grad[lo:hi], a.m[i][lo:hi], a.v[i][lo:hi], a.lr, float32(a.Beta1), float32(a.Beta2), float32(a.Eps), float32(a.WeightDecay), a.c1, a.c2)
+		}
+		off += n
 	}
 }
 
