@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/kernels"
@@ -11,7 +12,9 @@ import (
 // Dropout is (forward) dropout: in training each element is zeroed with
 // probability P and the survivors are scaled by 1/(1-P); in evaluation it is
 // the identity. It saves one bit per element. Every draw is keyed by (seed,
-// layer, iteration, sample), so chunking does not change the mask.
+// layer, iteration, sample), so chunking does not change the mask. Each
+// element uses 16 random bits, so P is applied rounded to a multiple of
+// 2⁻¹⁶ (the scale uses the rounded value).
 type Dropout struct {
 	P      float64
 	size   int
@@ -19,7 +22,8 @@ type Dropout struct {
 	mask   []uint64
 	seed   uint64
 	index  int
-	thresh uint32 // keep an element when its 32-bit draw is ≥ thresh
+	thresh uint32  // keep an element when its 16-bit draw is ≥ thresh
+	scale  float32 // 1/(1 - thresh/2¹⁶)
 }
 
 // NewDropout returns a Dropout layer that drops with probability p in [0, 1).
@@ -42,7 +46,8 @@ func (d *Dropout) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	d.size = in.Size()
 	d.stride = (d.size + 63) / 64
 	d.mask = make([]uint64, batch*d.stride)
-	d.thresh = uint32(d.P * (1 << 32))
+	d.thresh = uint32(math.Round(d.P * (1 << 16)))
+	d.scale = float32(1 / (1 - float64(d.thresh)/(1<<16)))
 	return in, nil
 }
 
@@ -52,23 +57,33 @@ func (d *Dropout) Forward(st *nn.Step, x, y []float32) {
 		copy(y, x[:st.N*d.size])
 		return
 	}
-	scale := float32(1 / (1 - d.P))
-	key := rng.Key{Seed: d.seed, Stream: uint64(d.index), Draw: uint64(st.Iter) << 8}
-	blocksPerSample := uint64((d.size + 3) / 4)
+	h := rng.Key{Seed: d.seed, Stream: uint64(d.index), Draw: uint64(st.Iter) << 8}.Hash()
+	blocksPerSample := uint64((d.size + 7) / 8) // 8 elements of 16 bits per block
+	t := d.thresh
 	for s := 0; s < st.N; s++ {
 		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
-		clear(m)
 		base := uint64(st.Off+s) * blocksPerSample
-		for b := 0; b*4 < d.size; b++ {
-			w0, w1, w2, w3 := rng.Block(key, base+uint64(b))
-			for j, w := range [4]uint32{w0, w1, w2, w3} {
-				i := b*4 + j
-				if i < d.size && w >= d.thresh {
-					m[i>>6] |= 1 << uint(i&63)
+		for w := range m {
+			var bits uint64
+			for b := 0; b < 8; b++ { // 8 blocks of 8 elements make a word
+				w0, w1, w2, w3 := rng.BlockAt(h, base+uint64(w*8+b))
+				var byt uint64
+				for j, v := range [4]uint32{w0, w1, w2, w3} {
+					if v&0xffff >= t {
+						byt |= 1 << uint(2*j)
+					}
+					if v>>16 >= t {
+						byt |= 2 << uint(2*j)
+					}
 				}
+				bits |= byt << uint(8*b)
 			}
+			if rem := d.size - 64*w; rem < 64 {
+				bits &= 1<<uint(rem) - 1
+			}
+			m[w] = bits
 		}
-		kernels.MaskMul(y[s*d.size:(s+1)*d.size], x[s*d.size:(s+1)*d.size], m, scale)
+		kernels.MaskMul(y[s*d.size:(s+1)*d.size], x[s*d.size:(s+1)*d.size], m, d.scale)
 	}
 }
 
@@ -81,10 +96,9 @@ func (d *Dropout) Backward(st *nn.Step, dy, dx []float32) {
 		copy(dx, dy[:st.N*d.size])
 		return
 	}
-	scale := float32(1 / (1 - d.P))
 	for s := 0; s < st.N; s++ {
 		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
-		kernels.MaskMul(dx[s*d.size:(s+1)*d.size], dy[s*d.size:(s+1)*d.size], m, scale)
+		kernels.MaskMul(dx[s*d.size:(s+1)*d.size], dy[s*d.size:(s+1)*d.size], m, d.scale)
 	}
 }
 

@@ -170,3 +170,11 @@ func (s *Source) Shuffle(p []int32) {
 func Block(k Key, ctr uint64) (uint32, uint32, uint32, uint32) {
 	return philox(k.philoxKey(), ctr)
 }
+
+// Hash returns the 64-bit Philox key that k folds into. With BlockAt it
+// gives random access to k's sequence without re-deriving the key per block.
+func (k Key) Hash() uint64 { return k.philoxKey() }
+
+// BlockAt returns block ctr of the sequence whose Hash is h: BlockAt(k.Hash(),
+// i) equals Block(k, i).
+func BlockAt(h, ctr uint64) (uint32, uint32, uint32, uint32) { return philox(h, ctr) }

@@ -90,3 +90,14 @@ func TestIntnPanicsOnZero(t *testing.T) {
 	}()
 	New(Key{}).Intn(0)
 }
+
+func TestBlockAtMatchesBlock(t *testing.T) {
+	k := Key{Seed: 3, Stream: 9, Draw: 27}
+	for i := uint64(0); i < 5; i++ {
+		a0, a1, a2, a3 := Block(k, i)
+		b0, b1, b2, b3 := BlockAt(k.Hash(), i)
+		if a0 != b0 || a1 != b1 || a2 != b2 || a3 != b3 {
+			t.Fatalf("block %d differs", i)
+		}
+	}
+}
