@@ -257,3 +257,36 @@ func TestSelectionArenaStaggered(t *testing.T) {
 		t.Fatalf("SPAD saves %d bytes more than RAD, want the largest layer's %d", got, want)
 	}
 }
+
+// SPAD with m = k_max = 1 is RAD: with the same seed, whole networks take
+// bitwise identical gradients step after step, for every kind.
+func TestSPADm1IsRAD(t *testing.T) {
+	x, y := randInput(8*12, 11), randLabels(8, 4, 12)
+	for _, k := range []inject.Kind{inject.Project, inject.SameSample, inject.DiffSample} {
+		rad := smallNet(inject.Estimator{Mode: inject.RAD, Kind: k, Keep: 0.3})
+		spad := smallNet(inject.Estimator{Mode: inject.SPAD, Kind: k, Keep: 0.3, KMax: 1, M: 1})
+		if err := rad.Build(8, 3, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := spad.Build(8, 3, 4); err != nil {
+			t.Fatal(err)
+		}
+		for it := int64(0); it < 6; it++ {
+			rad.TrainStep(x, y, 8, it, nil)
+			spad.TrainStep(x, y, 8, it, nil)
+			for i, p := range rad.Params() {
+				q := spad.Params()[i]
+				for j := range p.Grad {
+					if p.Grad[j] != q.Grad[j] {
+						t.Fatalf("%v step %d: %s[%d] RAD %g, SPAD(m=k_max=1) %g", k, it, p.Name, j, p.Grad[j], q.Grad[j])
+					}
+				}
+				// take the same plain step so that the weights move
+				for j := range p.Value {
+					p.Value[j] -= 0.1 * p.Grad[j]
+					q.Value[j] -= 0.1 * q.Grad[j]
+				}
+			}
+		}
+	}
+}
