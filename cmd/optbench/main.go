@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/spadlab/spad/autograd"
 	"github.com/spadlab/spad/autograd/optbench"
@@ -123,16 +124,16 @@ func main() {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal reports whether f is a terminal (not merely a character
+// device such as /dev/null).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // settings returns the experiment settings with a progress bar over total
-// runs when stdout is a terminal, and a function finishing the bar.
+// runs when stdout and stderr (where the bar goes) are terminals, and a
+// function finishing the bar.
 func settings(o options, total int, what string) (optbench.Settings, func()) {
 	s := optbench.Settings{Runs: o.runs, Steps: o.steps, Seed: o.seed, Workers: o.workers}
-	if !isTerminal(os.Stdout) {
+	if !isTerminal(os.Stdout) || !isTerminal(os.Stderr) {
 		return s, func() {}
 	}
 	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
