@@ -38,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, report, perf)`},
 		{[]string{"sweep"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
 		{[]string{"sweep", "--suite", "a", "--suite-file", "b"}, "bench: give exactly one of"},
-		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, mnist-fig8)`},
+		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, mnist-fig8, mnist-fig8-short)`},
 		{[]string{"sweep", "--suite-file", "../../bench/testdata/fuzz/FuzzSuite/empty"}, "FuzzSuite/empty: line 1, column 1: invalid character 'g'"},
 		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "0"}, "bench: --jobs must be ≥ 1, got 0"},
 		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "x"}, `bench: invalid value "x" for flag -jobs`},
