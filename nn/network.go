@@ -56,11 +56,9 @@ func (n *Network) Build(batch, chunk int, seed uint64) error {
 		return fmt.Errorf("nn: invalid input shape %v", n.In)
 	}
 	n.seed = seed
-	// First pass: shapes, to size the chunk. Layers are built once, so
-	// compute shapes by building with the final chunk: we need the largest
-	// activation first, which requires the shapes. Layers report their
-	// output shape only from Build, so shapes are probed with a dry run on
-	// a shape-only interface when available.
+	// The chunk depends on the largest activation, known before Build from
+	// the layers that implement ShapeInferer (a layer that does not ends
+	// the probe; the chunk is then sized from the shapes seen so far).
 	maxAct := n.In.Size()
 	shapes := []Shape{n.In}
 	for i, l := range n.Layers {
@@ -248,10 +246,10 @@ func (n *Network) WorkBytes() int64 {
 	return int64(len(n.bufs[0])+len(n.bufs[1])+len(n.dlogits)+len(n.scratch)) * 4
 }
 
-// Forward runs the batch x (count samples, count ≤ Batch) forward and
-// returns, through onChunk, the logits of each chunk. With train set, the
-// layers save what backward needs. It is the first half of TrainStep, made
-// public for custom loops; most users call TrainStep or Evaluate.
+// forward runs the first count samples of x forward, chunk by chunk, and
+// returns the summed loss and the correct predictions. With train set, the
+// layers save what backward needs and the logit gradients of the mean loss
+// go to dlogits.
 func (n *Network) forward(x []float32, count int, iter int64, train bool, labels []uint8) (loss float64, correct int) {
 	in := n.In.Size()
 	classes := n.Classes()
