@@ -25,7 +25,6 @@ type Conv2D struct {
 	seed  uint64
 	index int
 	inj   injection
-	chunk int
 
 	// scratch partition: [conv | x̂ of a chunk | projector]
 	scratch []float32
@@ -79,7 +78,6 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if err := c.Estimator.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name(), err)
 	}
-	c.chunk = chunk
 	c.inj.plan(c.Estimator, c.seed, c.index, batch, c.InC, in[1]*in[2])
 	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
 	if c.inj.active {

@@ -22,8 +22,6 @@ type Dense struct {
 	seed  uint64
 	index int
 	inj   injection
-	batch int
-	chunk int
 
 	// scratch partition (shared with other layers between calls)
 	scratch []float32
@@ -68,7 +66,6 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if err := d.Estimator.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
 	}
-	d.batch, d.chunk = batch, chunk
 	d.W = nn.NewParam(fmt.Sprintf("%d.dense.weight", d.index), d.Out, d.In)
 	d.B = nn.NewParam(fmt.Sprintf("%d.dense.bias", d.index), d.Out)
 	bound := fanInBound(d.In)
