@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // The direct convolution path. For stride-1 convolutions whose output rows
@@ -309,7 +310,7 @@ func (t *convTask) fwd(i0, i1 int) {
 // convFilterPositions is the number of output positions (whole samples)
 // the filter gradient sweeps with every tile before moving on, so that the
 // output gradient and the input they touch stay in L2.
-var convFilterPositions = 4096
+var convFilterPositions = 1024
 
 // filter computes the (channel tile, lowered-row tile) items [i0, i1)
 // (channel-tile-major) of the filter gradient over the group's samples.
@@ -377,20 +378,28 @@ func (t *convTask) filter(i0, i1 int) {
 	}
 }
 
-// convTeam is the persistent team of goroutines of the direct path.
+// convTeam is the persistent team of goroutines of the direct path. Its
+// workers wait on signals (poll, then park), like the GEMM team's, so that
+// the next step of a convolution, typically microseconds later, starts
+// without a wake-up through the operating system.
 var convTeam struct {
-	mu    sync.Mutex
-	task  convTask
-	parts int
-	items int
-	wake  []chan struct{}
-	done  chan struct{}
+	mu      sync.Mutex
+	task    convTask
+	parts   int
+	items   int
+	wake    []*signal
+	pending atomic.Int32
+	done    signal
 }
 
-func convTeamWorker(id int, wake chan struct{}) {
-	for range wake {
+func convTeamWorker(id int, wake *signal) {
+	var seen uint32
+	for {
+		seen = wake.wait(seen)
 		convTeam.task.run(id, convTeam.parts, convTeam.items)
-		convTeam.done <- struct{}{}
+		if convTeam.pending.Add(-1) == 0 {
+			convTeam.done.post()
+		}
 	}
 }
 
@@ -402,23 +411,24 @@ func convRun(t *convTask, items int) {
 		t.run(0, 1, items)
 		return
 	}
-	if convTeam.done == nil {
-		convTeam.done = make(chan struct{}, 64)
+	if convTeam.done.ch == nil {
+		convTeam.done = newSignal()
 	}
 	for len(convTeam.wake) < parts-1 {
-		w := make(chan struct{}, 1)
+		w := new(signal)
+		*w = newSignal()
 		convTeam.wake = append(convTeam.wake, w)
 		go convTeamWorker(len(convTeam.wake), w)
 	}
 	convTeam.task = *t
 	convTeam.parts, convTeam.items = parts, items
+	convTeam.pending.Store(int32(parts - 1))
+	seen := convTeam.done.gen.Load()
 	for _, w := range convTeam.wake[:parts-1] {
-		w <- struct{}{}
+		w.post()
 	}
 	convTeam.task.run(0, parts, items)
-	for i := 0; i < parts-1; i++ {
-		<-convTeam.done
-	}
+	convTeam.done.wait(seen)
 	convTeam.task = convTask{}
 	convTeam.mu.Unlock()
 }

@@ -137,3 +137,25 @@ func BenchmarkSgemmSmallFCNetStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMicroKernel measures the active micro-kernel alone on packed
+// panels that stay in cache (one mc×kc block of A against one B micro-panel),
+// the ceiling Sgemm's blocking can reach on one thread.
+func BenchmarkMicroKernel(b *testing.B) {
+	pp := paramsFor(Active())
+	rng := rand.New(rand.NewPCG(3, 3))
+	kc, tiles := pp.kc, pp.mc/pp.mr
+	a := randSlice(rng, tiles*pp.mr*kc)
+	bp := randSlice(rng, pp.nr*kc)
+	ldc := pp.nr
+	c := make([]float32, tiles*pp.mr*ldc)
+	for _, beta := range []float32{0, 1} {
+		b.Run(fmt.Sprintf("beta%g", beta), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				pp.kern(kc, tiles, a, bp, c, ldc, 1, beta)
+			}
+			flops := 2 * float64(tiles*pp.mr*pp.nr*kc) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
