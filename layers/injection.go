@@ -3,6 +3,7 @@ package layers
 import (
 	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/nn"
+	"github.com/spadlab/spad/nn/kernels"
 )
 
 // injection is the part of a Dense or Conv2D layer that an estimator
@@ -121,7 +122,7 @@ func (in *injection) chunk(st *nn.Step) []float32 {
 func (in *injection) save(st *nn.Step, x, scratch []float32) {
 	rows, off := st.N*in.rowsPer, st.Off*in.rowsPer
 	if !in.active {
-		copy(in.chunk(st), x[:rows*in.f])
+		kernels.Copy(in.chunk(st), x[:rows*in.f])
 		return
 	}
 	in.proj.Compress(in.sched.StepKey(), x, rows, off, in.chunk(st), scratch)

@@ -27,6 +27,14 @@ func avgPoolCheck(c, h, w, k, stride, n int, in, out []float32, inName, outName 
 func AvgPool2DForward(c, h, w, k, stride, n int, x, y []float32) {
 	oh, ow := avgPoolCheck(c, h, w, k, stride, n, x, y, "avgpool x", "avgpool y")
 	planes := n * c
+	runEW(ewJob{op: ewPoolFwd, x: x[:planes*h*w], y: y[:planes*oh*ow], c: c, h: h, w: w, k: k, stride: stride, n: n},
+		planes*h*w, planes)
+}
+
+// avgPoolFwdPlanes is AvgPool2DForward on planes planes (sample-channel
+// pairs) on the calling goroutine.
+func avgPoolFwdPlanes(h, w, k, stride, planes int, x, y []float32) {
+	oh, ow := AvgPoolOutSize(h, w, k, stride)
 	if k == 2 && stride == 2 {
 		asm := convUseAVX2()
 		n8 := ow / 8
@@ -81,6 +89,14 @@ func avgPool2FwdGo(x, y []float32, oh, j0, w, ow int) {
 func AvgPool2DBackward(c, h, w, k, stride, n int, dy, dx []float32) {
 	oh, ow := avgPoolCheck(c, h, w, k, stride, n, dx, dy, "avgpool dx", "avgpool dy")
 	planes := n * c
+	runEW(ewJob{op: ewPoolBwd, x: dy[:planes*oh*ow], y: dx[:planes*h*w], c: c, h: h, w: w, k: k, stride: stride, n: n},
+		planes*h*w, planes)
+}
+
+// avgPoolBwdPlanes is AvgPool2DBackward on planes planes (sample-channel
+// pairs) on the calling goroutine.
+func avgPoolBwdPlanes(h, w, k, stride, planes int, dy, dx []float32) {
+	oh, ow := AvgPoolOutSize(h, w, k, stride)
 	if k == 2 && stride == 2 {
 		asm := convUseAVX2()
 		n8 := ow / 8

@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"math"
-	"sync"
-	"sync/atomic"
-)
+import "math"
 
 // The direct convolution path. For stride-1 convolutions whose output rows
 // are a whole number of 8-float vectors, the forward pass (and the data
@@ -13,9 +9,9 @@ import (
 // for every lowered row (c, i, j), the offset c·hp·wp + i·wp + j of its
 // window in the padded sample, so the AVX2 tile kernels read the lowered
 // matrix straight from the padded input and nothing is unfolded or packed
-// per output. The work of a chunk is split over Threads() goroutines of a
-// persistent team (started once, reused; a call that finds the team busy
-// runs on its own goroutine).
+// per output. The work of a chunk is split over Threads() goroutines of the
+// work team (team.go; a call that finds the team busy runs on its own
+// goroutine).
 
 // convDirect enables the direct path (tests and benchmarks turn it off to
 // exercise or measure the lowered path).
@@ -232,6 +228,7 @@ type convTask struct {
 	bias   []float32 // fwd: bias (or zeros)
 	y      []float32 // fwd: the group's output
 	dy, dw []float32 // filter: the group's output gradient; the filter gradient
+	items  int       // size of the work list (set by convRun)
 }
 
 // run executes part part of parts of the task: the items
@@ -378,59 +375,26 @@ func (t *convTask) filter(i0, i1 int) {
 	}
 }
 
-// convTeam is the persistent team of goroutines of the direct path. Its
-// workers wait on signals (poll, then park), like the GEMM team's, so that
-// the next step of a convolution, typically microseconds later, starts
-// without a wake-up through the operating system.
-var convTeam struct {
-	mu      sync.Mutex
-	task    convTask
-	parts   int
-	items   int
-	wake    []*signal
-	pending atomic.Int32
-	done    signal
-}
+// convCur is the convolution step running on the work team (guarded by
+// workTeam.mu).
+var convCur convTask
 
-func convTeamWorker(id int, wake *signal) {
-	var seen uint32
-	for {
-		seen = wake.wait(seen)
-		convTeam.task.run(id, convTeam.parts, convTeam.items)
-		if convTeam.pending.Add(-1) == 0 {
-			convTeam.done.post()
-		}
-	}
-}
+// runPart runs part part of parts of the task's items.
+func (t *convTask) runPart(part, parts int) { t.run(part, parts, t.items) }
 
 // convRun runs task t, whose work list has items items, split over up to
-// Threads() goroutines.
+// Threads() goroutines of the work team.
 func convRun(t *convTask, items int) {
 	parts := min(Threads(), items)
-	if parts <= 1 || !convTeam.mu.TryLock() {
+	if parts <= 1 || !workTeam.mu.TryLock() {
 		t.run(0, 1, items)
 		return
 	}
-	if convTeam.done.ch == nil {
-		convTeam.done = newSignal()
-	}
-	for len(convTeam.wake) < parts-1 {
-		w := new(signal)
-		*w = newSignal()
-		convTeam.wake = append(convTeam.wake, w)
-		go convTeamWorker(len(convTeam.wake), w)
-	}
-	convTeam.task = *t
-	convTeam.parts, convTeam.items = parts, items
-	convTeam.pending.Store(int32(parts - 1))
-	seen := convTeam.done.gen.Load()
-	for _, w := range convTeam.wake[:parts-1] {
-		w.post()
-	}
-	convTeam.task.run(0, parts, items)
-	convTeam.done.wait(seen)
-	convTeam.task = convTask{}
-	convTeam.mu.Unlock()
+	convCur = *t
+	convCur.items = items
+	runLocked(&convCur, parts)
+	convCur = convTask{}
+	workTeam.mu.Unlock()
 }
 
 // convOff reads the int32 offset stored in offs[i].

@@ -11,6 +11,14 @@ package kernels
 // assembly branches are compiled away.
 func ewAsm() bool { return haveAsmAVX2 && active != Generic }
 
+// Copy copies src into dst (which must be at least as long) and returns
+// the number of elements copied; large copies are split over the threads.
+func Copy(dst, src []float32) int {
+	n := len(src)
+	runEW(ewJob{op: ewCopy, x: src, y: dst[:n]}, n, max(1, n/1024))
+	return n
+}
+
 // Zero sets every element of x to 0.
 func Zero(x []float32) { clear(x) }
 
@@ -65,6 +73,11 @@ func SumChannels(dst, x []float32, n, chans, hw int) {
 		return
 	}
 	dst, x = dst[:chans], x[:n*chans*hw]
+	runEW(ewJob{op: ewSumChannels, x: x, y: dst, n: n, c: chans, h: hw}, len(x), chans)
+}
+
+// sumChannelsSerial is SumChannels on the calling goroutine.
+func sumChannelsSerial(dst, x []float32, n, chans, hw int) {
 	if ewAsm() {
 		sumChannelsAsm(dst, x, n, chans, hw)
 		return
@@ -83,14 +96,24 @@ func ReluForward(y, x []float32, mask []uint64) {
 		return
 	}
 	if mask == nil {
-		if ewAsm() {
-			reluAsm(y, x)
-			return
-		}
-		reluGeneric(y, x)
+		runEW(ewJob{op: ewRelu, x: x, y: y}, n, (n+63)/64)
 		return
 	}
 	mask = mask[:(n+63)/64]
+	runEW(ewJob{op: ewReluMask, x: x, y: y, mask: mask}, n, len(mask))
+}
+
+// reluSerial is ReluForward without a mask on the calling goroutine.
+func reluSerial(y, x []float32) {
+	if ewAsm() {
+		reluAsm(y, x)
+		return
+	}
+	reluGeneric(y, x)
+}
+
+// reluMaskSerial is ReluForward with a mask on the calling goroutine.
+func reluMaskSerial(y, x []float32, mask []uint64) {
 	if ewAsm() {
 		reluMaskAsm(y, x, mask)
 		return
@@ -109,6 +132,11 @@ func MaskMul(dx, dy []float32, mask []uint64, scale float32) {
 		return
 	}
 	mask = mask[:(n+63)/64]
+	runEW(ewJob{op: ewMaskMul, x: dy, y: dx, mask: mask, scale: scale}, n, len(mask))
+}
+
+// maskMulSerial is MaskMul on the calling goroutine.
+func maskMulSerial(dx, dy []float32, mask []uint64, scale float32) {
 	if ewAsm() {
 		maskMulAsm(dx, dy, mask, scale)
 		return

@@ -4,13 +4,13 @@ import "sync"
 
 // Parallel2 runs a and b at the same time — a on the calling goroutine, b on
 // a persistent helper goroutine — and returns when both are done. While they
-// run, the GEMM and convolution teams are held, so a Sgemm or convolution
-// inside a or b computes on its own goroutine: two independent products
-// (such as a layer's weight gradient and input gradient) then take one core
-// each, with no synchronisation inside either product. For GEMMs the
-// results are bitwise those of running a then b, since Sgemm's result does
-// not depend on its thread count. With one thread,
-// or when another Parallel2 is running, a and b run one after the other.
+// run, the GEMM and work teams are held, so a Sgemm, convolution or large
+// element-wise kernel inside a or b computes on its own goroutine: two
+// independent products (such as a layer's weight gradient and input
+// gradient) then take one core each, with no synchronisation inside either
+// product. The results are bitwise those of running a then b, since no
+// kernel's result depends on its thread count. With one thread, or when
+// another Parallel2 is running, a and b run one after the other.
 // Neither a nor b may call Parallel2. Nothing is allocated per call.
 func Parallel2(a, b func()) {
 	if Threads() < 2 || !thePair.mu.TryLock() {
@@ -26,8 +26,8 @@ func Parallel2(a, b func()) {
 	})
 	theTeam.mu.Lock()
 	defer theTeam.mu.Unlock()
-	convTeam.mu.Lock()
-	defer convTeam.mu.Unlock()
+	workTeam.mu.Lock()
+	defer workTeam.mu.Unlock()
 	seen := thePair.done.gen.Load()
 	thePair.job = b
 	thePair.wake.post()

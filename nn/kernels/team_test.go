@@ -1,0 +1,157 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// runThreads runs f with the kernels' thread count set to n.
+func runThreads(n int, f func()) {
+	saved := threads.Load()
+	defer threads.Store(saved)
+	SetThreads(n)
+	f()
+}
+
+// firstDiff reports the first index where a and b differ bitwise, or -1.
+func firstDiff(a, b []float32) int {
+	for i := range a {
+		if !sameBits(a[i], b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestElementwiseTeam checks that the element-wise kernels split over two
+// threads give bitwise the results of one thread, on sizes above the
+// parallel threshold, including sizes that end in a partial mask word.
+func TestElementwiseTeam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	for _, n := range []int{parallelMinFloats, parallelMinFloats + 37, 3*parallelMinFloats + 64*5 + 1} {
+		x := randSlice(rng, n)
+		for i := 0; i < n; i += 7 {
+			x[i] = -x[i]
+		}
+		words := (n + 63) / 64
+		var cp []float32
+		run := func(th int) (y, y2, dx []float32, m []uint64) {
+			cp = make([]float32, n+3)
+			y = make([]float32, n)
+			y2 = make([]float32, n)
+			dx = make([]float32, n)
+			m = make([]uint64, words)
+			runThreads(th, func() {
+				ReluForward(y, x, m)
+				ReluForward(y2, x, nil)
+				MaskMul(dx, x, m, 1.25)
+				if Copy(cp, x) != n {
+					panic("Copy count")
+				}
+			})
+			return
+		}
+		y1, r1, d1, m1 := run(1)
+		y2, r2, d2, m2 := run(2)
+		if i := firstDiff(y1, y2); i >= 0 {
+			t.Fatalf("n=%d: ReluForward with mask differs at %d", n, i)
+		}
+		if i := firstDiff(r1, r2); i >= 0 {
+			t.Fatalf("n=%d: ReluForward differs at %d", n, i)
+		}
+		if i := firstDiff(d1, d2); i >= 0 {
+			t.Fatalf("n=%d: MaskMul differs at %d", n, i)
+		}
+		for i := range m1 {
+			if m1[i] != m2[i] {
+				t.Fatalf("n=%d: mask word %d differs", n, i)
+			}
+		}
+		if i := firstDiff(cp[:n], x); i >= 0 || cp[n] != 0 {
+			t.Fatalf("n=%d: Copy wrong at %d", n, i)
+		}
+		// The results themselves, against the definitions.
+		for i, v := range x {
+			bit := m2[i/64]>>(i%64)&1 == 1
+			if bit != (v > 0) || y2[i] != max(v, 0) || d2[i] != map[bool]float32{true: v * 1.25, false: 0}[bit] {
+				t.Fatalf("n=%d: element %d wrong", n, i)
+			}
+		}
+	}
+}
+
+// TestPoolAndChannelSumTeam checks pooling and channel sums on two threads
+// against one thread, bitwise, for the pooling shapes of SmallConvNet and a
+// general window.
+func TestPoolAndChannelSumTeam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 2))
+	for _, c := range []struct{ n, ch, h, w, k, st int }{
+		{40, 32, 32, 32, 2, 2},
+		{40, 32, 16, 16, 2, 2},
+		{20, 7, 15, 13, 3, 2},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_k%d_s%d", c.n, c.ch, c.h, c.w, c.k, c.st), func(t *testing.T) {
+			oh, ow := AvgPoolOutSize(c.h, c.w, c.k, c.st)
+			x := randSlice(rng, c.n*c.ch*c.h*c.w)
+			dy := randSlice(rng, c.n*c.ch*oh*ow)
+			run := func(th int) (y, dx, sums []float32) {
+				y = make([]float32, len(dy))
+				dx = make([]float32, len(x))
+				sums = make([]float32, c.ch)
+				for i := range sums {
+					sums[i] = float32(i) // accumulates onto existing values
+				}
+				runThreads(th, func() {
+					AvgPool2DForward(c.ch, c.h, c.w, c.k, c.st, c.n, x, y)
+					AvgPool2DBackward(c.ch, c.h, c.w, c.k, c.st, c.n, dy, dx)
+					SumChannels(sums, x, c.n, c.ch, c.h*c.w)
+				})
+				return
+			}
+			y1, dx1, s1 := run(1)
+			y2, dx2, s2 := run(2)
+			if i := firstDiff(y1, y2); i >= 0 {
+				t.Fatalf("forward differs at %d", i)
+			}
+			if i := firstDiff(dx1, dx2); i >= 0 {
+				t.Fatalf("backward differs at %d", i)
+			}
+			if i := firstDiff(s1, s2); i >= 0 {
+				t.Fatalf("channel sums differ at %d", i)
+			}
+			// Spot-check the channel sums against float64.
+			for ch := 0; ch < c.ch; ch++ {
+				want := float64(ch)
+				for s := 0; s < c.n; s++ {
+					for _, v := range x[(s*c.ch+ch)*c.h*c.w : (s*c.ch+ch+1)*c.h*c.w] {
+						want += float64(v)
+					}
+				}
+				if math.Abs(float64(s2[ch])-want) > 1e-3*(1+math.Abs(want)) {
+					t.Fatalf("channel %d sum %g, want %g", ch, s2[ch], want)
+				}
+			}
+		})
+	}
+}
+
+// TestElementwiseTeamAllocs checks that the parallel element-wise kernels
+// allocate nothing in steady state.
+func TestElementwiseTeamAllocs(t *testing.T) {
+	n := 4 * parallelMinFloats
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
+	y := make([]float32, n)
+	m := make([]uint64, n/64)
+	runThreads(2, func() {
+		ReluForward(y, x, m)
+		if a := testing.AllocsPerRun(20, func() {
+			ReluForward(y, x, m)
+			MaskMul(y, x, m, 1)
+			AvgPool2DForward(16, 32, 32, 2, 2, 8, x[:8*16*32*32], y[:8*16*16*16])
+		}); a != 0 {
+			t.Fatalf("%v allocations per call, want 0", a)
+		}
+	})
+}
