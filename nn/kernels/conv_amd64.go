@@ -46,6 +46,15 @@ func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []floa
 //go:noescape
 func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32)
 
+// convFilterTilesAVX2 is convFilterTilesGo: nt filter tiles of the same
+// four channels, tile t over the three lowered rows whose offsets are
+// offs[3t], offs[3t+1], offs[3t+2] (int32 bit patterns), each computed as
+// convFilterTileAVX2 and added into dw[i*ldw+3t+j] for i < 4, j < 3.
+// nt >= 1; convFilterTiles checks the bounds.
+//
+//go:noescape
+func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+
 // convFilterTile26AVX2 is convFilterTile26Go: for i < 2 and j < 6,
 // out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·
 // x[s*xs+offs[j]+r*wp+q], accumulated in eight lanes, where

@@ -355,6 +355,13 @@ func (t *convTask) filter(i0, i1 int) {
 		dys := t.dy[sb*g.kout*p:]
 		for it := i0; it < i1; it++ {
 			ki, pi := it/npt, it%npt
+			// Whole tiles (not moved back at the channel or row edge) of
+			// the same channel tile run as one call.
+			if full := min(i1-it, rows/3-pi); 4*ki+4 <= g.kout && full > 0 {
+				convFilterTiles(ns, xs, sampleSz, t.offs, 3*pi, full, dys[4*ki*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, t.dw, 4*ki, rows)
+				it += full - 1
+				continue
+			}
 			k0 := min(4*ki, g.kout-4)
 			p0 := min(3*pi, rows-3)
 			convFilterTile(ns, xs, sampleSz, convOff(t.offs, p0), convOff(t.offs, p0+1), convOff(t.offs, p0+2),
@@ -447,6 +454,37 @@ func convFilterTile(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, 
 	_ = dy[(ns-1)*dys+3*ldk+rows*8*nv-1]
 	_ = out[11]
 	convFilterTileAVX2(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
+}
+
+// convFilterTiles runs nt consecutive filter tiles of channels
+// [k0, k0+4) over lowered rows [p0, p0+3·nt) and adds them into the filter
+// gradient dw (row stride ldw): dw[(k0+i)·ldw+p0+3t+j] += the sum of tile t
+// as convFilterTile computes it. The offsets in offs increase with the row.
+func convFilterTiles(ns int, x []float32, xs int, offs []float32, p0, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, k0, ldw int) {
+	if ns < 1 || rows < 1 || nv < 1 || nt < 1 || p0 < 0 || k0 < 0 {
+		panic("kernels: bad conv filter tiles")
+	}
+	offs = offs[p0 : p0+3*nt]
+	if convOff(offs, 0) < 0 {
+		panic("kernels: bad conv filter offsets")
+	}
+	_ = x[(ns-1)*xs+convOff(offs, 3*nt-1)+(rows-1)*wp+8*nv-1]
+	_ = dy[(ns-1)*dys+3*ldk+rows*8*nv-1]
+	dw = dw[k0*ldw+p0 : (k0+3)*ldw+p0+3*nt]
+	convFilterTilesAVX2(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+}
+
+// convFilterTilesGo is the meaning of convFilterTilesAVX2.
+func convFilterTilesGo(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	var out [12]float32
+	for t := 0; t < nt; t++ {
+		convFilterTileGo(ns, x, xs, convOff(offs, 3*t), convOff(offs, 3*t+1), convOff(offs, 3*t+2), dy, dys, ldk, rows, nv, wp, out[:])
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 3; j++ {
+				dw[i*ldw+3*t+j] += out[3*i+j]
+			}
+		}
+	}
 }
 
 // convFilterTileGo is the meaning of convFilterTileAVX2: for i < 4 and

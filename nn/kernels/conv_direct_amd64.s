@@ -413,3 +413,200 @@ f26_vec:
 	VMOVUPS      X8, 32(DI)
 	VZEROUPPER
 	RET
+
+// func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+TEXT ·convFilterTilesAVX2(SB), NOSPLIT, $56-168
+	MOVQ   offs_base+40(FP), R14 // the current tile's three offsets (int32)
+	MOVQ   dw_base+136(FP), R15  // dw at the current tile's first channel and row
+	MOVQ   nt+64(FP), AX
+	MOVQ   AX, cnt-56(SP)
+	MOVQ   ldk+104(FP), R11
+	SHLQ   $2, R11               // dy row stride in bytes
+	LEAQ   (R11)(R11*2), R12     // 3 rows
+	MOVQ   wp+128(FP), R13
+	MOVQ   nv+120(FP), DX
+	SHLQ   $3, DX
+	SUBQ   DX, R13
+	SHLQ   $2, R13               // bytes from the end of an x row to the next
+
+mtile:
+	MOVLQSX 0(R14), R8
+	MOVLQSX 4(R14), R9
+	MOVLQSX 8(R14), R10
+	MOVQ    x_base+8(FP), AX     // current sample of x
+	MOVQ    dy_base+72(FP), DI   // current position of dy (row i = 0)
+	MOVQ    ns+0(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+mflt_sample:
+	MOVQ AX, SI
+	MOVQ rows+112(FP), DX
+
+mflt_row:
+	// Two vectors per iteration, then the odd one out.
+	MOVQ nv+120(FP), CX
+	SHRQ $1, CX
+	JZ   mflt_vec_tail
+
+mflt_vec2:
+	VMOVUPS     (SI)(R8*4), Y12
+	VMOVUPS     (SI)(R9*4), Y13
+	VMOVUPS     (SI)(R10*4), Y14
+	VMOVUPS     (DI), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (DI)(R11*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (DI)(R11*2), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (DI)(R12*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	VMOVUPS     32(SI)(R8*4), Y12
+	VMOVUPS     32(SI)(R9*4), Y13
+	VMOVUPS     32(SI)(R10*4), Y14
+	VMOVUPS     32(DI), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     32(DI)(R11*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     32(DI)(R11*2), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     32(DI)(R12*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNZ         mflt_vec2
+
+mflt_vec_tail:
+	MOVQ nv+120(FP), CX
+	ANDQ $1, CX
+	JZ   mflt_row_end
+	VMOVUPS     (SI)(R8*4), Y12
+	VMOVUPS     (SI)(R9*4), Y13
+	VMOVUPS     (SI)(R10*4), Y14
+	VMOVUPS     (DI), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (DI)(R11*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (DI)(R11*2), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (DI)(R12*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+
+mflt_row_end:
+	ADDQ        R13, SI
+	DECQ        DX
+	JNZ         mflt_row
+
+	// DI advanced over the whole sample (ldk bytes): move to the next one.
+	MOVQ dys+96(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, DI
+	SUBQ R11, DI
+	MOVQ xs+32(FP), CX
+	LEAQ (AX)(CX*4), AX
+	DECQ BX
+	JNZ  mflt_sample
+
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	// The twelve sums, channel-major, to the stack; each is added to its
+	// element of dw (no wider store: the neighbours may belong to another
+	// thread's tiles).
+	VMOVUPS X0, o-48(SP)
+	VMOVUPS X4, o-32(SP)
+	VMOVUPS X8, o-16(SP)
+	MOVQ    ldw+160(FP), CX
+	SHLQ    $2, CX
+	LEAQ    (CX)(CX*2), DX
+	VMOVSS o-48(SP), X1
+	VADDSS (R15), X1, X1
+	VMOVSS X1, (R15)
+	VMOVSS o-44(SP), X1
+	VADDSS 4(R15), X1, X1
+	VMOVSS X1, 4(R15)
+	VMOVSS o-40(SP), X1
+	VADDSS 8(R15), X1, X1
+	VMOVSS X1, 8(R15)
+	VMOVSS o-36(SP), X1
+	VADDSS (R15)(CX*1), X1, X1
+	VMOVSS X1, (R15)(CX*1)
+	VMOVSS o-32(SP), X1
+	VADDSS 4(R15)(CX*1), X1, X1
+	VMOVSS X1, 4(R15)(CX*1)
+	VMOVSS o-28(SP), X1
+	VADDSS 8(R15)(CX*1), X1, X1
+	VMOVSS X1, 8(R15)(CX*1)
+	VMOVSS o-24(SP), X1
+	VADDSS (R15)(CX*2), X1, X1
+	VMOVSS X1, (R15)(CX*2)
+	VMOVSS o-20(SP), X1
+	VADDSS 4(R15)(CX*2), X1, X1
+	VMOVSS X1, 4(R15)(CX*2)
+	VMOVSS o-16(SP), X1
+	VADDSS 8(R15)(CX*2), X1, X1
+	VMOVSS X1, 8(R15)(CX*2)
+	VMOVSS o-12(SP), X1
+	VADDSS (R15)(DX*1), X1, X1
+	VMOVSS X1, (R15)(DX*1)
+	VMOVSS o-8(SP), X1
+	VADDSS 4(R15)(DX*1), X1, X1
+	VMOVSS X1, 4(R15)(DX*1)
+	VMOVSS o-4(SP), X1
+	VADDSS 8(R15)(DX*1), X1, X1
+	VMOVSS X1, 8(R15)(DX*1)
+	ADDQ $12, R14
+	ADDQ $12, R15
+	DECQ cnt-56(SP)
+	JNZ  mtile
+	VZEROUPPER
+	RET

@@ -32,6 +32,12 @@ func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, d
 	convFilterTileGo(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
 }
 
+// convFilterTilesAVX2 is never called without assembly; it falls back to
+// convFilterTilesGo.
+func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	convFilterTilesGo(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+}
+
 // convFilterTile26AVX2 is never called without assembly; it falls back to
 // convFilterTile26Go.
 func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32) {

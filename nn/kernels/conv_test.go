@@ -610,6 +610,60 @@ func TestConvTileKernels(t *testing.T) {
 	}
 }
 
+// TestConvFilterTiles checks the multi-tile filter kernel against single
+// tiles added one by one (bitwise: the same sums in the same order), and
+// that it writes nothing outside its four channels by 3·nt rows.
+func TestConvFilterTiles(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, c := range []struct{ ns, rows, nv, wp, xs, p0, nt, ldw int }{
+		{1, 1, 1, 8, 40, 0, 1, 5},
+		{2, 3, 2, 20, 70, 3, 2, 14},
+		{3, 4, 4, 36, 200, 6, 5, 30},
+		{4, 16, 2, 20, 400, 0, 8, 27},
+	} {
+		nrows := c.p0 + 3*c.nt
+		offs := make([]float32, nrows)
+		o := 0
+		for p := range offs {
+			o += rng.Intn(4)
+			offs[p] = math.Float32frombits(uint32(o))
+		}
+		x := convRand(rng, (c.ns-1)*c.xs+o+(c.rows-1)*c.wp+8*c.nv)
+		ldk := c.rows * 8 * c.nv
+		dys := 6 * ldk
+		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
+		k0 := 1
+		dw := convRand(rng, (k0+5)*c.ldw)
+		want := append([]float32(nil), dw...)
+		convFilterTiles(c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
+		var out [12]float32
+		for tl := 0; tl < c.nt; tl++ {
+			p := c.p0 + 3*tl
+			convFilterTile(c.ns, x, c.xs, convOff(offs, p), convOff(offs, p+1), convOff(offs, p+2), dy, dys, ldk, c.rows, c.nv, c.wp, out[:])
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 3; j++ {
+					want[(k0+i)*c.ldw+p+j] += out[3*i+j]
+				}
+			}
+		}
+		for i := range dw {
+			if !sameBits(dw[i], want[i]) {
+				t.Fatalf("%+v: dw[%d] = %g, want %g", c, i, dw[i], want[i])
+			}
+		}
+		// The pure-Go meaning agrees within rounding.
+		dg := convRand(rng, len(dw))
+		dg2 := append([]float32(nil), dg...)
+		convFilterTiles(c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg, k0, c.ldw)
+		convFilterTilesGo(c.ns, x, c.xs, offs[c.p0:], c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg2[k0*c.ldw+c.p0:], c.ldw)
+		for i := range dg {
+			if math.Abs(float64(dg[i]-dg2[i])) > 1e-4*(1+math.Abs(float64(dg2[i]))) {
+				t.Fatalf("%+v: Go meaning dw[%d] = %g, asm %g", c, i, dg2[i], dg[i])
+			}
+		}
+	}
+}
+
 // TestConvConcurrent runs convolutions from several goroutines at once
 // (each with its own scratch); calls that find the team busy run alone.
 func TestConvConcurrent(t *testing.T) {
