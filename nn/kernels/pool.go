@@ -24,6 +24,10 @@ const minParallelFlops = 3 << 20
 // next one, typically microseconds later in a training step, starts at once.
 const spinLimit = 2000
 
+// spinPolls is the number of polls between two yields of a waiting
+// goroutine.
+const spinPolls = 64
+
 // threads is the number of threads set by SetThreads; 0 means
 // runtime.GOMAXPROCS(0) at call time.
 var threads atomic.Int32
@@ -120,8 +124,13 @@ func (s *signal) post() {
 // wait blocks until the generation differs from last and returns it.
 func (s *signal) wait(last uint32) uint32 {
 	for i := 0; i < spinLimit; i++ {
-		if g := s.gen.Load(); g != last {
-			return g
+		// Poll a few times between yields: each yield goes through the
+		// scheduler's global lock, which the other goroutines of the
+		// teams also take.
+		for j := 0; j < spinPolls; j++ {
+			if g := s.gen.Load(); g != last {
+				return g
+			}
 		}
 		runtime.Gosched()
 	}
