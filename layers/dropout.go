@@ -24,6 +24,7 @@ type Dropout struct {
 	index  int
 	thresh uint32  // keep an element when its 16-bit draw is ≥ thresh
 	scale  float32 // 1/(1 - thresh/2¹⁶)
+	pass   dropoutPass
 }
 
 // NewDropout returns a Dropout layer that drops with probability p in [0, 1).
@@ -51,40 +52,17 @@ func (d *Dropout) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	return in, nil
 }
 
-// Forward draws the keep mask of each sample and applies it.
+// Forward draws the keep mask of each sample and applies it. Samples are
+// independent (each has its own key), so they are split over the threads.
 func (d *Dropout) Forward(st *nn.Step, x, y []float32) {
 	if !st.Train || d.P == 0 {
 		copy(y, x[:st.N*d.size])
 		return
 	}
-	h := rng.Key{Seed: d.seed, Stream: uint64(d.index), Draw: uint64(st.Iter) << 8}.Hash()
-	blocksPerSample := uint64((d.size + 7) / 8) // 8 elements of 16 bits per block
-	t := d.thresh
-	for s := 0; s < st.N; s++ {
-		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
-		base := uint64(st.Off+s) * blocksPerSample
-		for w := range m {
-			var bits uint64
-			for b := 0; b < 8; b++ { // 8 blocks of 8 elements make a word
-				w0, w1, w2, w3 := rng.BlockAt(h, base+uint64(w*8+b))
-				var byt uint64
-				for j, v := range [4]uint32{w0, w1, w2, w3} {
-					if v&0xffff >= t {
-						byt |= 1 << uint(2*j)
-					}
-					if v>>16 >= t {
-						byt |= 2 << uint(2*j)
-					}
-				}
-				bits |= byt << uint(8*b)
-			}
-			if rem := d.size - 64*w; rem < 64 {
-				bits &= 1<<uint(rem) - 1
-			}
-			m[w] = bits
-		}
-		kernels.MaskMul(y[s*d.size:(s+1)*d.size], x[s*d.size:(s+1)*d.size], m, d.scale)
-	}
+	d.pass = dropoutPass{d: d, st: st, x: x, y: y, forward: true,
+		h: rng.Key{Seed: d.seed, Stream: uint64(d.index), Draw: uint64(st.Iter) << 8}.Hash()}
+	kernels.Split(&d.pass, st.N, st.N*d.size)
+	d.pass = dropoutPass{}
 }
 
 // Backward: dx = dy·mask/(1-P).
@@ -96,9 +74,58 @@ func (d *Dropout) Backward(st *nn.Step, dy, dx []float32) {
 		copy(dx, dy[:st.N*d.size])
 		return
 	}
-	for s := 0; s < st.N; s++ {
+	d.pass = dropoutPass{d: d, st: st, x: dy, y: dx}
+	kernels.Split(&d.pass, st.N, st.N*d.size)
+	d.pass = dropoutPass{}
+}
+
+// dropoutPass is one forward or backward pass of a Dropout layer over a
+// chunk, split by samples (kernels.Splitter).
+type dropoutPass struct {
+	d       *Dropout
+	st      *nn.Step
+	x, y    []float32 // forward: x, y; backward: dy, dx
+	forward bool
+	h       uint64 // forward: the step's key hash
+}
+
+// RunPart implements kernels.Splitter: the samples of part part of parts.
+func (p *dropoutPass) RunPart(part, parts int) {
+	d, st := p.d, p.st
+	s0, s1 := part*st.N/parts, (part+1)*st.N/parts
+	for s := s0; s < s1; s++ {
 		m := d.mask[(st.Off+s)*d.stride : (st.Off+s+1)*d.stride]
-		kernels.MaskMul(dx[s*d.size:(s+1)*d.size], dy[s*d.size:(s+1)*d.size], m, d.scale)
+		if p.forward {
+			d.drawMask(m, p.h, st.Off+s)
+		}
+		kernels.MaskMul(p.y[s*d.size:(s+1)*d.size], p.x[s*d.size:(s+1)*d.size], m, d.scale)
+	}
+}
+
+// drawMask fills m with the keep bits of sample (batch index) s.
+func (d *Dropout) drawMask(m []uint64, h uint64, s int) {
+	blocksPerSample := uint64((d.size + 7) / 8) // 8 elements of 16 bits per block
+	base := uint64(s) * blocksPerSample
+	t := d.thresh
+	for w := range m {
+		var bits uint64
+		for b := 0; b < 8; b++ { // 8 blocks of 8 elements make a word
+			w0, w1, w2, w3 := rng.BlockAt(h, base+uint64(w*8+b))
+			var byt uint64
+			for j, v := range [4]uint32{w0, w1, w2, w3} {
+				if v&0xffff >= t {
+					byt |= 1 << uint(2*j)
+				}
+				if v>>16 >= t {
+					byt |= 2 << uint(2*j)
+				}
+			}
+			bits |= byt << uint(8*b)
+		}
+		if rem := d.size - 64*w; rem < 64 {
+			bits &= 1<<uint(rem) - 1
+		}
+		m[w] = bits
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/spadlab/spad/nn"
+	"github.com/spadlab/spad/nn/kernels"
 	"github.com/spadlab/spad/nn/rng"
 )
 
@@ -172,6 +173,36 @@ func TestDropoutRateAndChunking(t *testing.T) {
 	mean, sd := 0.75*n, math.Sqrt(n*0.75*0.25)
 	if math.Abs(float64(kept)-mean) > 5*sd {
 		t.Fatalf("kept %d of %g, expected %g ± %g", kept, n, mean, 5*sd)
+	}
+}
+
+// Dropout split over two threads (large enough to be split) gives bitwise
+// the masks, outputs and input gradients of one thread.
+func TestDropoutThreads(t *testing.T) {
+	const size, batch = 20000, 7
+	run := func(threads int) (y, dx []float32) {
+		saved := kernels.Threads()
+		kernels.SetThreads(threads)
+		defer kernels.SetThreads(saved)
+		d := NewDropout(0.3)
+		d.SetSeed(5, 1)
+		if _, err := d.Build(nn.Shape{size}, batch, batch); err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, size*batch)
+		dy := make([]float32, size*batch)
+		for i := range x {
+			x[i] = float32(i%97) - 40
+			dy[i] = float32(i%89) * 0.5
+		}
+		return runForward(d, x, batch, batch, size, size, 7), trainStep(d, x, dy, batch, batch, size, size, 7)
+	}
+	y1, dx1 := run(1)
+	y2, dx2 := run(2)
+	for i := range y1 {
+		if math.Float32bits(y1[i]) != math.Float32bits(y2[i]) || math.Float32bits(dx1[i]) != math.Float32bits(dx2[i]) {
+			t.Fatalf("element %d differs between 1 and 2 threads: y %g/%g dx %g/%g", i, y1[i], y2[i], dx1[i], dx2[i])
+		}
 	}
 }
 

@@ -386,8 +386,8 @@ func (t *convTask) filter(i0, i1 int) {
 // workTeam.mu).
 var convCur convTask
 
-// runPart runs part part of parts of the task's items.
-func (t *convTask) runPart(part, parts int) { t.run(part, parts, t.items) }
+// RunPart implements Splitter: part part of parts of the task's items.
+func (t *convTask) RunPart(part, parts int) { t.run(part, parts, t.items) }
 
 // convRun runs task t, whose work list has items items, split over up to
 // Threads() goroutines of the work team.

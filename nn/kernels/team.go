@@ -6,8 +6,8 @@ import (
 )
 
 // The work team runs the parallel kernels other than GEMM: the direct
-// convolution and the large element-wise passes (ReLU, masks, pooling,
-// channel sums). Its persistent workers wait on signals (poll, then park),
+// convolution, the large element-wise passes (ReLU, masks, pooling,
+// channel sums, copies) and the per-sample work layers hand to Split. Its persistent workers wait on signals (poll, then park),
 // like the GEMM team's, so that a kernel that follows another microseconds
 // later starts without a wake-up through the operating system.
 //
@@ -20,15 +20,33 @@ import (
 // element-wise kernel stays on the calling goroutine.
 const parallelMinFloats = 1 << 16
 
-// splitter is work divided into parts: runPart computes part part of parts.
-type splitter interface {
-	runPart(part, parts int)
+// Splitter is work that can be divided into parts: RunPart(part, parts)
+// does part part of parts (0 ≤ part < parts). The parts of one call may run
+// at the same time on different goroutines.
+type Splitter interface {
+	RunPart(part, parts int)
+}
+
+// Split runs s on the work team in up to min(Threads(), items) parts, the
+// calling goroutine taking part 0, when size (the elements the work
+// touches) makes that worth it; otherwise, or when the team is busy (for
+// example inside another Split or a Parallel2), it calls s.RunPart(0, 1).
+// It returns when every part is done. Split allocates nothing when s is a
+// pointer. Layers use it for per-sample work such as drawing dropout masks.
+func Split(s Splitter, items, size int) {
+	parts := teamParts(size, items)
+	if parts < 2 {
+		s.RunPart(0, 1)
+		return
+	}
+	runLocked(s, parts)
+	workTeam.mu.Unlock()
 }
 
 // workTeam is the team of the direct convolution and element-wise kernels.
 var workTeam struct {
 	mu      sync.Mutex
-	job     splitter
+	job     Splitter
 	parts   int
 	wake    []*signal
 	pending atomic.Int32
@@ -40,7 +58,7 @@ func workWorker(id int, wake *signal) {
 	var seen uint32
 	for {
 		seen = wake.wait(seen)
-		workTeam.job.runPart(id, workTeam.parts)
+		workTeam.job.RunPart(id, workTeam.parts)
 		if workTeam.pending.Add(-1) == 0 {
 			workTeam.done.post()
 		}
@@ -49,7 +67,7 @@ func workWorker(id int, wake *signal) {
 
 // runLocked runs job in parts parts, part 0 on the calling goroutine, and
 // returns when all are done. The caller holds workTeam.mu; parts ≥ 2.
-func runLocked(job splitter, parts int) {
+func runLocked(job Splitter, parts int) {
 	t := &workTeam
 	if t.done.ch == nil {
 		t.done = newSignal()
@@ -66,7 +84,7 @@ func runLocked(job splitter, parts int) {
 	for _, w := range t.wake[:parts-1] {
 		w.post()
 	}
-	job.runPart(0, parts)
+	job.RunPart(0, parts)
 	t.done.wait(seen)
 	t.job = nil
 }
@@ -111,7 +129,8 @@ type ewJob struct {
 // workTeam.mu).
 var ewCur ewJob
 
-func (j *ewJob) runPart(part, parts int) {
+// RunPart implements Splitter.
+func (j *ewJob) RunPart(part, parts int) {
 	switch j.op {
 	case ewRelu:
 		n := len(j.x)
@@ -156,7 +175,7 @@ func (j *ewJob) runPart(part, parts int) {
 func runEW(j ewJob, size, items int) {
 	parts := teamParts(size, items)
 	if parts < 2 {
-		j.runPart(0, 1)
+		j.RunPart(0, 1)
 		return
 	}
 	ewCur = j

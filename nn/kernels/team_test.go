@@ -155,3 +155,49 @@ func TestElementwiseTeamAllocs(t *testing.T) {
 		}
 	})
 }
+
+// countParts records the items each part covers.
+type countParts struct {
+	items int
+	hits  []int32
+	parts int
+}
+
+func (c *countParts) RunPart(part, parts int) {
+	if part == 0 {
+		c.parts = parts
+	}
+	i0, i1 := partRange(part, parts, c.items)
+	for i := i0; i < i1; i++ {
+		c.hits[i]++ // each item belongs to exactly one part
+	}
+}
+
+// TestSplit checks that Split covers every item exactly once, uses two
+// parts on two threads for large work and one part for small work, and
+// allocates nothing.
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct{ threads, items, size, wantParts int }{
+		{2, 7, parallelMinFloats, 2},
+		{2, 7, parallelMinFloats - 1, 1},
+		{1, 7, 1 << 20, 1},
+		{2, 1, 1 << 20, 1},
+	} {
+		c := &countParts{items: tc.items, hits: make([]int32, tc.items)}
+		runThreads(tc.threads, func() { Split(c, tc.items, tc.size) })
+		if c.parts != tc.wantParts {
+			t.Errorf("%+v: %d parts, want %d", tc, c.parts, tc.wantParts)
+		}
+		for i, h := range c.hits {
+			if h != 1 {
+				t.Fatalf("%+v: item %d covered %d times", tc, i, h)
+			}
+		}
+	}
+	c := &countParts{items: 9, hits: make([]int32, 9)}
+	runThreads(2, func() {
+		if a := testing.AllocsPerRun(20, func() { Split(c, 9, 1<<20) }); a != 0 {
+			t.Fatalf("Split allocates %v times per call", a)
+		}
+	})
+}
