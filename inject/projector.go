@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/spadlab/spad/nn/kernels"
 	"github.com/spadlab/spad/nn/rng"
@@ -120,18 +121,54 @@ func (p Projector) ScratchSize(rows, out int) int {
 // sampleScale returns F/K, the reconstruction scale of the sampling kinds.
 func (p Projector) sampleScale() float32 { return float32(p.F) / float32(p.K) }
 
-// genRademacher fills P (F×K row-major) with ±1/√K drawn from key.
+// genRademacher fills P (F×K row-major) with ±1/√K drawn from key: entry
+// i takes bit i%32 of word i/32 of key's sequence as its sign. Large
+// matrices are filled by the kernels' threads (the words are addressed
+// directly, so the result does not depend on the split).
 func (p Projector) genRademacher(key rng.Key, P []float32) {
-	var src rng.Source
-	src.Reset(key)
 	n := p.F * p.K
-	P = P[:n]
-	mag := math.Float32bits(float32(1 / math.Sqrt(float64(p.K))))
-	for i := 0; i < n; i += 32 {
-		w := src.Uint32()
-		blk := P[i:min(i+32, n)]
-		for b := range blk {
-			blk[b] = math.Float32frombits(mag | (w>>uint(b)&1)<<31)
+	g := radGen{h: key.Hash(), mag: math.Float32bits(float32(1 / math.Sqrt(float64(p.K)))), P: P[:n]}
+	if radMu.TryLock() {
+		// The shared job variable keeps g off the heap.
+		radCur = g
+		kernels.Split(&radCur, (n+127)/128, n)
+		radCur = radGen{}
+		radMu.Unlock()
+		return
+	}
+	g.RunPart(0, 1) // another goroutine is generating: do it here
+}
+
+// radMu guards radCur, the genRademacher call running on the threads.
+var (
+	radMu  sync.Mutex
+	radCur radGen
+)
+
+// radGen is one genRademacher call (kernels.Splitter over blocks of 128
+// entries, one Philox block each).
+type radGen struct {
+	h   uint64
+	mag uint32
+	P   []float32
+}
+
+// RunPart implements kernels.Splitter.
+func (g *radGen) RunPart(part, parts int) {
+	n := len(g.P)
+	blocks := (n + 127) / 128
+	b0, b1 := part*blocks/parts, (part+1)*blocks/parts
+	for b := b0; b < b1; b++ {
+		w0, w1, w2, w3 := rng.BlockAt(g.h, uint64(b))
+		for j, w := range [4]uint32{w0, w1, w2, w3} {
+			i := 128*b + 32*j
+			if i >= n {
+				return
+			}
+			blk := g.P[i:min(i+32, n)]
+			for t := range blk {
+				blk[t] = math.Float32frombits(g.mag | (w>>uint(t)&1)<<31)
+			}
 		}
 	}
 }

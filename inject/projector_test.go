@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spadlab/spad/nn/kernels"
 	"github.com/spadlab/spad/nn/rng"
 )
 
@@ -107,6 +108,40 @@ func TestRademacherEntries(t *testing.T) {
 	// Mean of 333 signs: 5σ = 5·√333 ≈ 91.
 	if math.Abs(sum) > 5*math.Sqrt(float64(len(P))) {
 		t.Errorf("sum of signs %v too far from 0", sum)
+	}
+}
+
+// The Rademacher matrix is the key's sequence, bit by bit, whether it is
+// generated on one thread or split over two (sizes around a Philox block).
+func TestRademacherSequence(t *testing.T) {
+	for _, fk := range [][2]int{{37, 9}, {800, 80}, {3001, 29}} {
+		p := Projector{Kind: Project, F: fk[0], K: fk[1]}
+		key := rng.Key{Seed: 4, Stream: 2, Draw: 9}
+		var src rng.Source
+		src.Reset(key)
+		want := make([]float32, p.F*p.K)
+		mag := math.Float32bits(float32(1 / math.Sqrt(float64(p.K))))
+		for i := 0; i < len(want); i += 32 {
+			w := src.Uint32()
+			for b := i; b < min(i+32, len(want)); b++ {
+				want[b] = math.Float32frombits(mag | (w>>uint(b-i)&1)<<31)
+			}
+		}
+		for _, threads := range []int{1, 2} {
+			saved := kernels.Threads()
+			kernels.SetThreads(threads)
+			P := make([]float32, len(want)+1)
+			p.genRademacher(key, P)
+			kernels.SetThreads(saved)
+			for i := range want {
+				if math.Float32bits(P[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("F=%d K=%d threads=%d: entry %d = %g, want %g", p.F, p.K, threads, i, P[i], want[i])
+				}
+			}
+			if P[len(want)] != 0 {
+				t.Fatalf("F=%d K=%d: wrote past F·K", p.F, p.K)
+			}
+		}
 	}
 }
 
