@@ -127,7 +127,7 @@ func (p Projector) sampleScale() float32 { return float32(p.F) / float32(p.K) }
 // directly, so the result does not depend on the split).
 func (p Projector) genRademacher(key rng.Key, P []float32) {
 	n := p.F * p.K
-	g := radGen{h: key.Hash(), mag: math.Float32bits(float32(1 / math.Sqrt(float64(p.K)))), P: P[:n]}
+	g := radGen{h: key.Hash(), mag: float32(1 / math.Sqrt(float64(p.K))), P: P[:n]}
 	if radMu.TryLock() {
 		// The shared job variable keeps g off the heap.
 		radCur = g
@@ -149,7 +149,7 @@ var (
 // entries, one Philox block each).
 type radGen struct {
 	h   uint64
-	mag uint32
+	mag float32
 	P   []float32
 }
 
@@ -158,18 +158,14 @@ func (g *radGen) RunPart(part, parts int) {
 	n := len(g.P)
 	blocks := (n + 127) / 128
 	b0, b1 := part*blocks/parts, (part+1)*blocks/parts
-	for b := b0; b < b1; b++ {
-		w0, w1, w2, w3 := rng.BlockAt(g.h, uint64(b))
-		for j, w := range [4]uint32{w0, w1, w2, w3} {
-			i := 128*b + 32*j
-			if i >= n {
-				return
-			}
-			blk := g.P[i:min(i+32, n)]
-			for t := range blk {
-				blk[t] = math.Float32frombits(g.mag | (w>>uint(t)&1)<<31)
-			}
+	var words [64]uint32 // 16 blocks
+	for b := b0; b < b1; b += 16 {
+		nb := min(16, b1-b)
+		for j := 0; j < nb; j++ {
+			words[4*j], words[4*j+1], words[4*j+2], words[4*j+3] = rng.BlockAt(g.h, uint64(b+j))
 		}
+		lo := 128 * b
+		kernels.SignFill(g.P[lo:min(lo+128*nb, n)], words[:4*nb], g.mag)
 	}
 }
 

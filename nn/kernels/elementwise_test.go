@@ -669,3 +669,32 @@ func BenchmarkSoftmaxXent(b *testing.B) {
 		}
 	})
 }
+
+// TestSignFill checks the sign expansion on every path against its
+// definition, for lengths around the 32-value word.
+func TestSignFill(t *testing.T) {
+	words := []uint32{0, 0xffffffff, 0x80000001, 0x12345678, 0xdeadbeef, 0x0f0f0f0f}
+	for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 192} {
+		dst := make([]float32, n+1)
+		dst[n] = 7
+		SignFill(dst[:n], words, -0.25)
+		for i := 0; i < n; i++ {
+			want := float32(0.25)
+			if words[i/32]>>(i%32)&1 == 1 {
+				want = -0.25
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d: dst[%d] = %g, want %g", n, i, dst[i], want)
+			}
+		}
+		if dst[n] != 7 {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("SignFill with too few words did not panic")
+		}
+	}()
+	SignFill(make([]float32, 33), words[:1], 1)
+}
