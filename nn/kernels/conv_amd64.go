@@ -38,19 +38,12 @@ func convSum32AVX2(x []float32) float32
 //go:noescape
 func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
 
-// convFilterTileAVX2 is convFilterTileGo: for i < 4 and j < 3,
-// out[3i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·
-// x[s*xs+o_j+r*wp+q], accumulated in eight lanes. ns, rows, nv >= 1;
-// convFilterTile checks the bounds.
-//
-//go:noescape
-func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32)
-
 // convFilterTilesAVX2 is convFilterTilesGo: nt filter tiles of the same
 // four channels, tile t over the three lowered rows whose offsets are
-// offs[3t], offs[3t+1], offs[3t+2] (int32 bit patterns), each computed as
-// convFilterTileAVX2 and added into dw[i*ldw+3t+j] for i < 4, j < 3.
-// nt >= 1; convFilterTiles checks the bounds.
+// offs[3t], offs[3t+1], offs[3t+2] (int32 bit patterns); for i < 4 and
+// j < 3 the sum of convFilterTileGo's out[3i+j], accumulated in eight lanes
+// with one fused multiply-add per product, is added into dw[i*ldw+3t+j].
+// nt, ns, rows, nv >= 1; convFilterTiles checks the bounds.
 //
 //go:noescape
 func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)

@@ -362,10 +362,13 @@ func (t *convTask) filter(i0, i1 int) {
 				it += full - 1
 				continue
 			}
+			// A tile moved back overlaps its neighbour: its sums go to out
+			// (a 4×3 "gradient" holding −0, so that out receives each sum
+			// exactly) and only the entries no other tile covers are added.
 			k0 := min(4*ki, g.kout-4)
 			p0 := min(3*pi, rows-3)
-			convFilterTile(ns, xs, sampleSz, convOff(t.offs, p0), convOff(t.offs, p0+1), convOff(t.offs, p0+2),
-				dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+			out = [12]float32{negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero}
+			convFilterTiles(ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:], 0, 3)
 			for i := 0; i < 4; i++ {
 				k := k0 + i
 				if k < 4*ki {
@@ -381,6 +384,9 @@ func (t *convTask) filter(i0, i1 int) {
 		}
 	}
 }
+
+// negZero is −0, the float32 x with x + s == s for every s.
+var negZero = float32(math.Copysign(0, -1))
 
 // convCur is the convolution step running on the work team (guarded by
 // workTeam.mu).
@@ -442,18 +448,6 @@ func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float3
 			}
 		}
 	}
-}
-
-// convFilterTile checks the bounds of one filter-gradient tile and runs the
-// AVX2 kernel. See convFilterTileGo for its meaning.
-func convFilterTile(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	if ns < 1 || rows < 1 || nv < 1 || o0 < 0 || o1 < 0 || o2 < 0 {
-		panic("kernels: bad conv filter tile")
-	}
-	_ = x[(ns-1)*xs+max(o0, o1, o2)+(rows-1)*wp+8*nv-1]
-	_ = dy[(ns-1)*dys+3*ldk+rows*8*nv-1]
-	_ = out[11]
-	convFilterTileAVX2(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
 }
 
 // convFilterTiles runs nt consecutive filter tiles of channels

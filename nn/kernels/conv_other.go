@@ -26,12 +26,6 @@ func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []floa
 	convFwdTileGo(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
 }
 
-// convFilterTileAVX2 is never called without assembly; it falls back to
-// convFilterTileGo.
-func convFilterTileAVX2(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	convFilterTileGo(ns, x, xs, o0, o1, o2, dy, dys, ldk, rows, nv, wp, out)
-}
-
 // convFilterTilesAVX2 is never called without assembly; it falls back to
 // convFilterTilesGo.
 func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {

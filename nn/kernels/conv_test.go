@@ -598,9 +598,9 @@ func TestConvTileKernels(t *testing.T) {
 		ldk := c.rows * 8 * c.nv
 		dys := 5 * ldk
 		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
-		out := make([]float32, 12)
+		offs := []float32{math.Float32frombits(uint32(o0)), math.Float32frombits(uint32(o1)), math.Float32frombits(uint32(o2))}
+		out := filterTileOut(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp)
 		want := make([]float32, 12)
-		convFilterTile(c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, out)
 		convFilterTileGo(c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, want)
 		for i := range out {
 			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
@@ -608,6 +608,18 @@ func TestConvTileKernels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// filterTileOut returns the twelve sums of one filter tile (offsets offs[0:3])
+// as the filter gradient's edge tiles get them: one-tile calls into a 4×3
+// buffer of −0.
+func filterTileOut(ns int, x []float32, xs int, offs, dy []float32, dys, ldk, rows, nv, wp int) []float32 {
+	out := make([]float32, 12)
+	for i := range out {
+		out[i] = negZero
+	}
+	convFilterTiles(ns, x, xs, offs, 0, 1, dy, dys, ldk, rows, nv, wp, out, 0, 3)
+	return out
 }
 
 // TestConvFilterTiles checks the multi-tile filter kernel against single
@@ -636,10 +648,9 @@ func TestConvFilterTiles(t *testing.T) {
 		dw := convRand(rng, (k0+5)*c.ldw)
 		want := append([]float32(nil), dw...)
 		convFilterTiles(c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
-		var out [12]float32
 		for tl := 0; tl < c.nt; tl++ {
 			p := c.p0 + 3*tl
-			convFilterTile(c.ns, x, c.xs, convOff(offs, p), convOff(offs, p+1), convOff(offs, p+2), dy, dys, ldk, c.rows, c.nv, c.wp, out[:])
+			out := filterTileOut(c.ns, x, c.xs, offs[p:p+3], dy, dys, ldk, c.rows, c.nv, c.wp)
 			for i := 0; i < 4; i++ {
 				for j := 0; j < 3; j++ {
 					want[(k0+i)*c.ldw+p+j] += out[3*i+j]
