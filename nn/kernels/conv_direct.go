@@ -481,22 +481,29 @@ func convFilterTilesGo(ns int, x []float32, xs int, offs []float32, nt int, dy [
 	}
 }
 
-// convFilterTileGo is the meaning of convFilterTileAVX2: for i < 4 and
-// j < 3, out[3i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
-// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+o_j+r*wp+q].
+// convFilterTileGo is one tile of convFilterTilesGo: the sums of four
+// output channels by the lowered rows at offsets o0, o1, o2 (convFilterRef).
 func convFilterTileGo(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
 	o := [3]int{o0, o1, o2}
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 3; j++ {
+	convFilterRef(4, o[:], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
+}
+
+// convFilterRef is the meaning of the filter-gradient tile kernels, for nk
+// output channels by len(offs) lowered rows: for i < nk and j < len(offs),
+// out[len(offs)·i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
+// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+offs[j]+r*wp+q].
+func convFilterRef(nk int, offs []int, ns int, x []float32, xs int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	for i := 0; i < nk; i++ {
+		for j, o := range offs {
 			var acc float32
 			for s := 0; s < ns; s++ {
 				for r := 0; r < rows; r++ {
 					for q := 0; q < 8*nv; q++ {
-						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+o[j]+r*wp+q]
+						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+o+r*wp+q]
 					}
 				}
 			}
-			out[3*i+j] = acc
+			out[len(offs)*i+j] = acc
 		}
 	}
 }
@@ -518,17 +525,5 @@ func convFilterTile26(ns int, x []float32, xs int, offs []int, dy []float32, dys
 // j < 6, out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
 // dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+offs[j]+r*wp+q].
 func convFilterTile26Go(ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	for i := 0; i < 2; i++ {
-		for j := 0; j < 6; j++ {
-			var acc float32
-			for s := 0; s < ns; s++ {
-				for r := 0; r < rows; r++ {
-					for q := 0; q < 8*nv; q++ {
-						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+offs[j]+r*wp+q]
-					}
-				}
-			}
-			out[6*i+j] = acc
-		}
-	}
+	convFilterRef(2, offs[:6], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
 }
