@@ -333,18 +333,7 @@ func (t *convTask) filter(i0, i1 int) {
 					offs[j] = convOff(t.offs, p0+j)
 				}
 				convFilterTile26(ns, xs, sampleSz, offs[:], dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
-				for i := 0; i < 2; i++ {
-					k := k0 + i
-					if k < 2*ki {
-						continue
-					}
-					d := t.dw[k*rows : (k+1)*rows]
-					for j := 0; j < 6; j++ {
-						if pp := p0 + j; pp >= 6*pi {
-							d[pp] += out[6*i+j]
-						}
-					}
-				}
+				addEdgeTile(t.dw, rows, out[:], 2, 6, k0, p0, 2*ki, 6*pi)
 			}
 		}
 		return
@@ -369,17 +358,25 @@ func (t *convTask) filter(i0, i1 int) {
 			p0 := min(3*pi, rows-3)
 			out = [12]float32{negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero}
 			convFilterTiles(ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:], 0, 3)
-			for i := 0; i < 4; i++ {
-				k := k0 + i
-				if k < 4*ki {
-					continue
-				}
-				d := t.dw[k*rows : (k+1)*rows]
-				for jj := 0; jj < 3; jj++ {
-					if pp := p0 + jj; pp >= 3*pi {
-						d[pp] += out[3*i+jj]
-					}
-				}
+			addEdgeTile(t.dw, rows, out[:], 4, 3, k0, p0, 4*ki, 3*pi)
+		}
+	}
+}
+
+// addEdgeTile adds the sums out (nk channels by np lowered rows,
+// channel-major) of a filter tile placed at channel k0 and row p0 into dw
+// (row stride rows), skipping the channels below kFrom and the rows below
+// pFrom: a tile moved back at an edge overlaps its neighbour there.
+func addEdgeTile(dw []float32, rows int, out []float32, nk, np, k0, p0, kFrom, pFrom int) {
+	for i := 0; i < nk; i++ {
+		k := k0 + i
+		if k < kFrom {
+			continue
+		}
+		d := dw[k*rows : (k+1)*rows]
+		for j := 0; j < np; j++ {
+			if pp := p0 + j; pp >= pFrom {
+				d[pp] += out[np*i+j]
 			}
 		}
 	}

@@ -29,6 +29,12 @@
 	VFMADD231PS  Y13, Y15, Y10     \
 	VFMADD231PS  Y14, Y15, Y11
 
+// ADD_SUM adds the float at src to the float at dst.
+#define ADD_SUM(src, dst) \
+	VMOVSS src, X1         \
+	VADDSS dst, X1, X1     \
+	VMOVSS X1, dst
+
 // FLT_STEP adds one 8-position vector (at byte offset o) to the filter
 // tile: x windows at SI plus R8, R9, R10 (scaled), four output-gradient
 // rows at DI, DI+R11, DI+2·R11, DI+R12; accumulators Y0..Y11.
@@ -361,42 +367,18 @@ mflt_row_end:
 	MOVQ    ldw+160(FP), CX
 	SHLQ    $2, CX
 	LEAQ    (CX)(CX*2), DX
-	VMOVSS o-48(SP), X1
-	VADDSS (R15), X1, X1
-	VMOVSS X1, (R15)
-	VMOVSS o-44(SP), X1
-	VADDSS 4(R15), X1, X1
-	VMOVSS X1, 4(R15)
-	VMOVSS o-40(SP), X1
-	VADDSS 8(R15), X1, X1
-	VMOVSS X1, 8(R15)
-	VMOVSS o-36(SP), X1
-	VADDSS (R15)(CX*1), X1, X1
-	VMOVSS X1, (R15)(CX*1)
-	VMOVSS o-32(SP), X1
-	VADDSS 4(R15)(CX*1), X1, X1
-	VMOVSS X1, 4(R15)(CX*1)
-	VMOVSS o-28(SP), X1
-	VADDSS 8(R15)(CX*1), X1, X1
-	VMOVSS X1, 8(R15)(CX*1)
-	VMOVSS o-24(SP), X1
-	VADDSS (R15)(CX*2), X1, X1
-	VMOVSS X1, (R15)(CX*2)
-	VMOVSS o-20(SP), X1
-	VADDSS 4(R15)(CX*2), X1, X1
-	VMOVSS X1, 4(R15)(CX*2)
-	VMOVSS o-16(SP), X1
-	VADDSS 8(R15)(CX*2), X1, X1
-	VMOVSS X1, 8(R15)(CX*2)
-	VMOVSS o-12(SP), X1
-	VADDSS (R15)(DX*1), X1, X1
-	VMOVSS X1, (R15)(DX*1)
-	VMOVSS o-8(SP), X1
-	VADDSS 4(R15)(DX*1), X1, X1
-	VMOVSS X1, 4(R15)(DX*1)
-	VMOVSS o-4(SP), X1
-	VADDSS 8(R15)(DX*1), X1, X1
-	VMOVSS X1, 8(R15)(DX*1)
+	ADD_SUM(o-48(SP), (R15))
+	ADD_SUM(o-44(SP), 4(R15))
+	ADD_SUM(o-40(SP), 8(R15))
+	ADD_SUM(o-36(SP), (R15)(CX*1))
+	ADD_SUM(o-32(SP), 4(R15)(CX*1))
+	ADD_SUM(o-28(SP), 8(R15)(CX*1))
+	ADD_SUM(o-24(SP), (R15)(CX*2))
+	ADD_SUM(o-20(SP), 4(R15)(CX*2))
+	ADD_SUM(o-16(SP), 8(R15)(CX*2))
+	ADD_SUM(o-12(SP), (R15)(DX*1))
+	ADD_SUM(o-8(SP), 4(R15)(DX*1))
+	ADD_SUM(o-4(SP), 8(R15)(DX*1))
 	ADDQ $12, R14
 	ADDQ $12, R15
 	DECQ cnt-56(SP)
