@@ -29,6 +29,21 @@
 	VFMADD231PS  Y13, Y15, Y10     \
 	VFMADD231PS  Y14, Y15, Y11
 
+// ZERO_ACC clears the twelve accumulators Y0..Y11.
+#define ZERO_ACC \
+	VXORPS Y0, Y0, Y0    \
+	VXORPS Y1, Y1, Y1    \
+	VXORPS Y2, Y2, Y2    \
+	VXORPS Y3, Y3, Y3    \
+	VXORPS Y4, Y4, Y4    \
+	VXORPS Y5, Y5, Y5    \
+	VXORPS Y6, Y6, Y6    \
+	VXORPS Y7, Y7, Y7    \
+	VXORPS Y8, Y8, Y8    \
+	VXORPS Y9, Y9, Y9    \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11
+
 // ADD_SUM adds the float at src to the float at dst.
 #define ADD_SUM(src, dst) \
 	VMOVSS src, X1         \
@@ -190,18 +205,7 @@ TEXT ·convFilterTile26AVX2(SB), NOSPLIT, $0-152
 	MOVQ ldk+88(FP), AX
 	SHLQ $2, AX
 	MOVQ ns+0(FP), BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO_ACC
 
 f26_sample:
 	MOVQ rows+104(FP), DX
@@ -289,18 +293,7 @@ mtile:
 	MOVQ    x_base+8(FP), AX     // current sample of x
 	MOVQ    dy_base+72(FP), DI   // current position of dy (row i = 0)
 	MOVQ    ns+0(FP), BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO_ACC
 
 mflt_sample:
 	MOVQ AX, SI

@@ -11,10 +11,11 @@ import (
 // like the GEMM team's, so that a kernel that follows another microseconds
 // later starts without a wake-up through the operating system.
 //
-// A kernel runs on the team by taking workTeam.mu with TryLock, storing its
-// job in a package-level variable of its own (so that nothing escapes to the
-// heap), and calling runLocked; a caller that finds the team busy computes
-// the whole job on its own goroutine instead.
+// A job runs on the team by taking workTeam.mu with TryLock and calling
+// runLocked with a pointer that is already off the stack (the package's
+// kernels keep their job in a package-level variable; Split's callers pass
+// a pointer they own), so nothing is allocated; a caller that finds the
+// team busy computes the whole job on its own goroutine instead.
 
 // parallelMinFloats is the size (elements touched) below which an
 // element-wise kernel stays on the calling goroutine.

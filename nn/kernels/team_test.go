@@ -7,14 +7,6 @@ import (
 	"testing"
 )
 
-// runThreads runs f with the kernels' thread count set to n.
-func runThreads(n int, f func()) {
-	saved := threads.Load()
-	defer threads.Store(saved)
-	SetThreads(n)
-	f()
-}
-
 // firstDiff reports the first index where a and b differ bitwise, or -1.
 func firstDiff(a, b []float32) int {
 	for i := range a {
@@ -43,14 +35,13 @@ func TestElementwiseTeam(t *testing.T) {
 			y2 = make([]float32, n)
 			dx = make([]float32, n)
 			m = make([]uint64, words)
-			runThreads(th, func() {
-				ReluForward(y, x, m)
-				ReluForward(y2, x, nil)
-				MaskMul(dx, x, m, 1.25)
-				if Copy(cp, x) != n {
-					panic("Copy count")
-				}
-			})
+			withThreads(t, th)
+			ReluForward(y, x, m)
+			ReluForward(y2, x, nil)
+			MaskMul(dx, x, m, 1.25)
+			if Copy(cp, x) != n {
+				t.Fatal("Copy count")
+			}
 			return
 		}
 		y1, r1, d1, m1 := run(1)
@@ -103,11 +94,10 @@ func TestPoolAndChannelSumTeam(t *testing.T) {
 				for i := range sums {
 					sums[i] = float32(i) // accumulates onto existing values
 				}
-				runThreads(th, func() {
-					AvgPool2DForward(c.ch, c.h, c.w, c.k, c.st, c.n, x, y)
-					AvgPool2DBackward(c.ch, c.h, c.w, c.k, c.st, c.n, dy, dx)
-					SumChannels(sums, x, c.n, c.ch, c.h*c.w)
-				})
+				withThreads(t, th)
+				AvgPool2DForward(c.ch, c.h, c.w, c.k, c.st, c.n, x, y)
+				AvgPool2DBackward(c.ch, c.h, c.w, c.k, c.st, c.n, dy, dx)
+				SumChannels(sums, x, c.n, c.ch, c.h*c.w)
 				return
 			}
 			y1, dx1, s1 := run(1)
@@ -144,16 +134,15 @@ func TestElementwiseTeamAllocs(t *testing.T) {
 	x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
 	y := make([]float32, n)
 	m := make([]uint64, n/64)
-	runThreads(2, func() {
+	withThreads(t, 2)
+	ReluForward(y, x, m)
+	if a := testing.AllocsPerRun(20, func() {
 		ReluForward(y, x, m)
-		if a := testing.AllocsPerRun(20, func() {
-			ReluForward(y, x, m)
-			MaskMul(y, x, m, 1)
-			AvgPool2DForward(16, 32, 32, 2, 2, 8, x[:8*16*32*32], y[:8*16*16*16])
-		}); a != 0 {
-			t.Fatalf("%v allocations per call, want 0", a)
-		}
-	})
+		MaskMul(y, x, m, 1)
+		AvgPool2DForward(16, 32, 32, 2, 2, 8, x[:8*16*32*32], y[:8*16*16*16])
+	}); a != 0 {
+		t.Fatalf("%v allocations per call, want 0", a)
+	}
 }
 
 // countParts records the items each part covers.
@@ -184,7 +173,8 @@ func TestSplit(t *testing.T) {
 		{2, 1, 1 << 20, 1},
 	} {
 		c := &countParts{items: tc.items, hits: make([]int32, tc.items)}
-		runThreads(tc.threads, func() { Split(c, tc.items, tc.size) })
+		withThreads(t, tc.threads)
+		Split(c, tc.items, tc.size)
 		if c.parts != tc.wantParts {
 			t.Errorf("%+v: %d parts, want %d", tc, c.parts, tc.wantParts)
 		}
@@ -195,9 +185,8 @@ func TestSplit(t *testing.T) {
 		}
 	}
 	c := &countParts{items: 9, hits: make([]int32, 9)}
-	runThreads(2, func() {
-		if a := testing.AllocsPerRun(20, func() { Split(c, 9, 1<<20) }); a != 0 {
-			t.Fatalf("Split allocates %v times per call", a)
-		}
-	})
+	withThreads(t, 2)
+	if a := testing.AllocsPerRun(20, func() { Split(c, 9, 1<<20) }); a != 0 {
+		t.Fatalf("Split allocates %v times per call", a)
+	}
 }
