@@ -429,7 +429,12 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	ests := []Estimator{{Kind: Baseline}, {Kind: RAD, Normalize: true},
-		{Kind: SPADPractical, KMax: 3, M: 2}, {Kind: SPADExact, KMax: 3, Eps: 0.1}, {Kind: FixedPath}}
+		{Kind: SPADPractical, KMax: 3, M: 2}, {Kind: SPADExact, KMax: 3, Eps: 0.1}, {Kind: FixedPath},
+		{Kind: RAD, KMax: 4}}
+	for _, e := range append([]Estimator(nil), ests...) {
+		e.Reading = PerNode
+		ests = append(ests, e)
+	}
 	for _, e := range ests {
 		s, err := NewSampler(c, e)
 		if err != nil {

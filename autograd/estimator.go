@@ -10,16 +10,19 @@ import (
 // Kind selects a gradient estimator.
 type Kind uint8
 
-// The estimators. Every path-sampled estimator works per parameter: each
-// parameter draws or selects its own path among its N paths, independently
-// of the other parameters.
+// The estimators. Each path-sampled estimator comes in two readings (see
+// Reading): per path, where every parameter draws or selects one whole path
+// among its N paths, and per tupling node, where every tupling node draws or
+// selects one of its b branches in the reverse pass. The descriptions below
+// speak of paths and N; per node, read branches of a tupling node and b.
 const (
 	// Baseline is the full gradient, the sum of all path contributions.
 	Baseline Kind = iota
-	// RAD draws at every step one path I uniformly among the N paths of
-	// the parameter (probability 1/N each) and uses g_I, or N·g_I when
-	// Normalize is set (the normalization trick of Eq. 4, which makes it
-	// unbiased).
+	// RAD draws one path I uniformly among the N paths of the parameter
+	// (probability 1/N each) and uses g_I, or N·g_I when Normalize is set
+	// (the normalization trick of Eq. 4, which makes it unbiased). The
+	// draw is fresh at every step, or, when KMax > 1, made every KMax
+	// steps and held in between (the "held" reading of random selection).
 	RAD
 	// SPADPractical is Algorithm 2 of the paper: at every selection step
 	// (step ≡ 0 mod KMax) it draws M candidate paths, keeps the one with
@@ -32,22 +35,64 @@ const (
 	// and the estimate is g_I / p_I. For ε > 0 it is unbiased.
 	SPADExact
 	// FixedPath always uses the contribution of path number Path
-	// (unscaled), the static selections of the paper's Figure 3.
+	// (unscaled), the static selections of the paper's Figure 3; per node,
+	// branch number Path at every tupling node.
 	FixedPath
 )
+
+// Reading says where an estimator samples.
+type Reading uint8
+
+const (
+	// PerPath samples one whole path per parameter among all of the
+	// parameter's paths, each parameter independently of the others.
+	PerPath Reading = iota
+	// PerNode samples one branch per tupling node in the reverse pass,
+	// each tupling node independently: the node passes on the adjoint of
+	// that branch (scaled when the estimator scales) instead of the sum
+	// of its branches' adjoints. This is the paper's wording for its
+	// optimisation experiments ("a single branch from each tupling node in
+	// the backpropagation graph execution was selected", m = b). On a
+	// program whose parameters each meet a single tupling node the two
+	// readings coincide.
+	PerNode
+)
+
+// String returns "per-path" or "per-node".
+func (r Reading) String() string {
+	if r == PerNode {
+		return "per-node"
+	}
+	return "per-path"
+}
+
+// ParseReading parses "per-path" or "per-node".
+func ParseReading(s string) (Reading, error) {
+	switch s {
+	case "per-path":
+		return PerPath, nil
+	case "per-node":
+		return PerNode, nil
+	}
+	return 0, fmt.Errorf("autograd: unknown reading %q (want per-path or per-node)", s)
+}
 
 // Estimator configures a gradient estimator.
 type Estimator struct {
 	Kind Kind
-	// Normalize scales RAD's single path by 1/p = N.
+	// Reading selects per-path or per-tupling-node sampling.
+	Reading Reading
+	// Normalize scales RAD's single path by 1/p = N (per node: b).
 	Normalize bool
 	// KMax is SPAD's number of steps between two path selections (≥ 1).
+	// For RAD, a KMax above 1 holds each random draw for KMax steps; 0 or
+	// 1 draws afresh at every step.
 	KMax int
 	// M is SPAD's number of candidate paths at a selection step, drawn
-	// uniformly without replacement among the parameter's N paths. 0, or
-	// any value ≥ N, means all N paths, which makes the selection
-	// deterministic: one candidate per branch, as in the paper's
-	// experiments.
+	// uniformly without replacement among the parameter's N paths (per
+	// node: among the node's b branches). 0, or any value ≥ N, means all
+	// of them, which makes the selection deterministic: one candidate per
+	// branch, as in the paper's experiments.
 	M int
 	// Eps is SPADExact's exploration probability, in [0, 1].
 	Eps float64
@@ -58,8 +103,15 @@ type Estimator struct {
 
 // Validate reports whether the configuration is usable.
 func (e Estimator) Validate() error {
+	if e.Reading > PerNode {
+		return errors.New("autograd: unknown estimator reading")
+	}
 	switch e.Kind {
-	case Baseline, RAD:
+	case Baseline:
+	case RAD:
+		if e.KMax < 0 {
+			return fmt.Errorf("autograd: RAD needs KMax ≥ 0, got %d", e.KMax)
+		}
 	case SPADPractical, SPADExact:
 		if e.KMax < 1 {
 			return fmt.Errorf("autograd: SPAD needs KMax ≥ 1, got %d", e.KMax)
@@ -80,17 +132,21 @@ func (e Estimator) Validate() error {
 	return nil
 }
 
-// String names the estimator as in the paper's tables, for example
-// "baseline", "RAD", "SPAD_kmax=5".
-func (e Estimator) String() string {
+// Column names the estimator as a column of the paper's tables, without its
+// reading, for example "baseline", "RAD", "SPAD_kmax=5".
+func (e Estimator) Column() string {
 	switch e.Kind {
 	case Baseline:
 		return "baseline"
 	case RAD:
-		if e.Normalize {
-			return "RAD"
+		s := "RAD"
+		if !e.Normalize {
+			s = "RAD_unscaled"
 		}
-		return "RAD_unscaled"
+		if e.KMax > 1 {
+			s += fmt.Sprintf("_hold=%d", e.KMax)
+		}
+		return s
 	case SPADPractical:
 		s := fmt.Sprintf("SPAD_kmax=%d", e.KMax)
 		if e.M > 0 {
@@ -109,16 +165,27 @@ func (e Estimator) String() string {
 	return "unknown"
 }
 
+// String names the estimator: its Column, followed by "/node" for the
+// per-node reading of a sampling estimator (the baseline has no reading).
+func (e Estimator) String() string {
+	s := e.Column()
+	if e.Reading == PerNode && e.Kind != Baseline {
+		s += "/node"
+	}
+	return s
+}
+
 // Sampler produces gradient estimates for one optimisation run. It owns a
-// Workspace and a random source and keeps the per-parameter SPAD selection
-// between steps. Estimate does not allocate. A Sampler is not safe for
-// concurrent use.
+// Workspace and a random source and keeps the SPAD (or held RAD) selection
+// between steps: per parameter in the per-path reading, per tupling node in
+// the per-node reading. Estimate does not allocate. A Sampler is not safe
+// for concurrent use.
 type Sampler struct {
 	ws   *Workspace
 	est  Estimator
 	src  rng.Source
 	step int
-	sel  []int32 // per parameter: selected path (SPAD)
+	sel  []int32 // per parameter (per path) or per tupling node (per node): held selection
 	cand []int32 // scratch for drawing candidates
 }
 
@@ -132,10 +199,18 @@ func NewSampler(c *Compiled, e Estimator) (*Sampler, error) {
 	for p := 0; p < c.NumParams(); p++ {
 		maxN = max(maxN, c.NumPaths(p))
 	}
+	nsel := c.NumParams()
+	if e.Reading == PerNode {
+		nsel = c.NumTuples()
+		maxN = 0
+		for t := range nsel {
+			maxN = max(maxN, c.TupleBranches(t))
+		}
+	}
 	s := &Sampler{
 		ws:   c.NewWorkspace(),
 		est:  e,
-		sel:  make([]int32, c.NumParams()),
+		sel:  make([]int32, nsel),
 		cand: make([]int32, maxN),
 	}
 	s.Reset(rng.Key{})
@@ -155,6 +230,9 @@ func (s *Sampler) Reset(key rng.Key) {
 // weights of the last Estimate.
 func (s *Sampler) Workspace() *Workspace { return s.ws }
 
+// Estimator returns the sampler's estimator.
+func (s *Sampler) Estimator() Estimator { return s.est }
+
 // Step returns the number of estimates made since the last Reset.
 func (s *Sampler) Step() int { return s.step }
 
@@ -163,15 +241,45 @@ func (s *Sampler) Step() int { return s.step }
 // program's value at theta.
 func (s *Sampler) Estimate(theta, grad []float64) float64 {
 	ws := s.ws
-	c := ws.c
 	f := ws.Linearize(theta)
-	e := &s.est
-	if e.Kind == Baseline {
+	switch {
+	case s.est.Kind == Baseline:
 		ws.Gradient(grad)
-		s.step++
-		return f
+	case s.est.Reading == PerNode:
+		s.estimateNode(grad)
+	default:
+		s.estimatePath(grad)
 	}
-	selecting := (e.Kind == SPADPractical || e.Kind == SPADExact) && s.step%e.KMax == 0
+	s.step++
+	return f
+}
+
+// selecting reports whether the current step draws or selects anew.
+func (s *Sampler) selecting() bool { return s.step%max(s.est.KMax, 1) == 0 }
+
+// explore draws the index used by SPADExact among n choices given the
+// selection sel: sel with probability 1−ε, each other one with ε/(n−1). It
+// returns the index and 1/p.
+func (s *Sampler) explore(sel int32, n int) (int32, float64) {
+	if n == 1 {
+		return sel, 1
+	}
+	eps := s.est.Eps
+	if s.src.Float64() < 1-eps {
+		return sel, 1 / (1 - eps)
+	}
+	j := int32(s.src.Intn(n - 1))
+	if j >= sel {
+		j++
+	}
+	return j, float64(n-1) / eps
+}
+
+func (s *Sampler) estimatePath(grad []float64) {
+	ws := s.ws
+	c := ws.c
+	e := &s.est
+	selecting := s.selecting()
 	for p := range grad {
 		n := c.NumPaths(p)
 		if n == 0 {
@@ -180,7 +288,10 @@ func (s *Sampler) Estimate(theta, grad []float64) float64 {
 		}
 		switch e.Kind {
 		case RAD:
-			g := ws.PathGrad(p, s.src.Intn(n))
+			if selecting {
+				s.sel[p] = int32(s.src.Intn(n))
+			}
+			g := ws.PathGrad(p, int(s.sel[p]))
 			if e.Normalize {
 				g *= float64(n)
 			}
@@ -199,23 +310,103 @@ func (s *Sampler) Estimate(theta, grad []float64) float64 {
 			if selecting {
 				s.sel[p], _ = s.selectPath(p, n)
 			}
-			i, prob := int(s.sel[p]), 1.0
-			if n > 1 {
-				if s.src.Float64() < 1-e.Eps {
-					prob = 1 - e.Eps
-				} else {
-					j := s.src.Intn(n - 1)
-					if j >= i {
-						j++
-					}
-					i, prob = j, e.Eps/float64(n-1)
-				}
-			}
-			grad[p] = ws.PathGrad(p, i) / prob
+			i, inv := s.explore(s.sel[p], n)
+			grad[p] = ws.PathGrad(p, int(i)) * inv
 		}
 	}
-	s.step++
-	return f
+}
+
+// estimateNode is the reverse sweep of Workspace.Gradient in which every
+// tupling node on the parameters' paths passes on the adjoint of one branch:
+// drawn (RAD), selected by the largest |adjoint| among its candidates and
+// held for KMax steps (SPAD), or explored around that selection with the
+// 1/p factor (exact SPAD). Nodes are visited output first, so the adjoints a
+// node compares already carry the choices of the nodes below it.
+func (s *Sampler) estimateNode(grad []float64) {
+	ws := s.ws
+	c, adj, w := ws.c, ws.adj, ws.w
+	e := &s.est
+	selecting := s.selecting()
+	adj[c.out] = 1
+	for j := len(c.instrs) - 1; j >= 0; j-- {
+		in := &c.instrs[j]
+		switch in.Op {
+		case OpConst, OpParam:
+		case OpTuple:
+			cp := adj[in.Out : in.Out+in.K]
+			t := c.tupleOf[j]
+			if t < 0 {
+				sum := 0.0
+				for _, a := range cp {
+					sum += a
+				}
+				adj[in.A] = sum
+				continue
+			}
+			b := len(cp)
+			var k int32
+			scale := 1.0
+			switch e.Kind {
+			case RAD:
+				if selecting {
+					s.sel[t] = int32(s.src.Intn(b))
+				}
+				k = s.sel[t]
+				if e.Normalize {
+					scale = float64(b)
+				}
+			case FixedPath:
+				k = int32(min(e.Path, b-1))
+			case SPADPractical:
+				if selecting {
+					s.sel[t] = s.selectBranch(cp)
+				}
+				k = s.sel[t]
+			case SPADExact:
+				if selecting {
+					s.sel[t] = s.selectBranch(cp)
+				}
+				k, scale = s.explore(s.sel[t], b)
+			}
+			adj[in.A] = scale * cp[k]
+		case OpAdd, OpSub, OpMul, OpDiv:
+			g := adj[in.Out]
+			adj[in.A] = g * w[2*j]
+			adj[in.B] = g * w[2*j+1]
+		default:
+			adj[in.A] = adj[in.Out] * w[2*j]
+		}
+	}
+	ws.readGrad(grad)
+}
+
+// selectBranch returns, among M candidate branches of a tupling node whose
+// copies have adjoints adj (all of them when M is 0 or ≥ b), the one with
+// the largest |adjoint| (the first in draw order on ties). It draws the
+// candidates exactly as selectPath draws paths.
+func (s *Sampler) selectBranch(adj []float64) int32 {
+	n, m := len(adj), s.est.M
+	best := int32(0)
+	if m == 0 || m >= n {
+		for i := 1; i < n; i++ {
+			if abs(adj[i]) > abs(adj[best]) {
+				best = int32(i)
+			}
+		}
+		return best
+	}
+	cand := s.cand[:n]
+	for i := range cand {
+		cand[i] = int32(i)
+	}
+	for k := 0; k < m; k++ {
+		j := k + s.src.Intn(n-k)
+		cand[k], cand[j] = cand[j], cand[k]
+		if k == 0 || abs(adj[cand[k]]) > abs(adj[best]) {
+			best = cand[k]
+		}
+	}
+	return best
 }
 
 // selectPath draws the M candidate paths of parameter p (all of them when M

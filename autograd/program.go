@@ -1,5 +1,6 @@
 // Package autograd is reverse-mode automatic differentiation of scalar programs
-// lowered to SSA-SA form, with per-path gradient contributions for RAD and SPAD.
+// lowered to SSA-SA form, with path-sampled gradient estimators (RAD, SPAD)
+// that sample either one path per parameter or one branch per tupling node.
 //
 // A Program is built from Go (Param, Const, Add, Mul, Cos, ...) and compiled
 // into a flat instruction list in static single assignment and single access
@@ -11,7 +12,9 @@
 // Differentiation", IEEE Access 2023). Compiled enumerates those paths,
 // Workspace evaluates, differentiates and computes single-path contributions
 // without allocating, and Sampler turns them into the baseline, RAD and SPAD
-// gradient estimators.
+// gradient estimators, in the per-path reading (one path per parameter) or
+// the per-node reading (one branch per tupling node in the reverse pass, the
+// wording of the paper's optimisation experiments).
 package autograd
 
 import "fmt"
@@ -195,6 +198,13 @@ type Compiled struct {
 	edges     []int32
 	choiceOff []int32
 	choices   []Choice
+
+	// Tupling nodes on a parameter's paths (the input of the tuple depends
+	// on a parameter), in instruction order; tupleOf maps an instruction
+	// to its index in tuples, -1 for other instructions and for tuples of
+	// values no parameter reaches.
+	tuples  []int32
+	tupleOf []int32
 }
 
 // Choice is the branch taken by a path at a tupling instruction: instruction
@@ -286,11 +296,49 @@ func (p *Program) Compile(out Value) (*Compiled, error) {
 	}
 	c.nslots = int(slot)
 	c.out = c.nodeSlot[out]
+	c.findTuples()
 	if err := c.enumeratePaths(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
+
+// findTuples records the tupling instructions whose input depends on a
+// parameter: the tupling nodes a per-node estimator samples.
+func (c *Compiled) findTuples() {
+	dep := make([]bool, c.nslots)
+	c.tupleOf = make([]int32, len(c.instrs))
+	c.tuples = c.tuples[:0]
+	for j, in := range c.instrs {
+		c.tupleOf[j] = -1
+		d := in.Op == OpParam
+		if in.A >= 0 && dep[in.A] || in.B >= 0 && dep[in.B] {
+			d = true
+		}
+		n := int32(1)
+		if in.Op == OpTuple {
+			n = in.K
+			if d {
+				c.tupleOf[j] = int32(len(c.tuples))
+				c.tuples = append(c.tuples, int32(j))
+			}
+		}
+		for s := in.Out; s < in.Out+n; s++ {
+			dep[s] = d
+		}
+	}
+}
+
+// NumTuples returns the number of tupling nodes on the paths of the
+// parameters: the nodes where a per-node estimator chooses a branch.
+func (c *Compiled) NumTuples() int { return len(c.tuples) }
+
+// TupleInstr returns the instruction number of tupling node t (0 ≤ t <
+// NumTuples), in instruction order.
+func (c *Compiled) TupleInstr(t int) int { return int(c.tuples[t]) }
+
+// TupleBranches returns b, the number of branches (copies) of tupling node t.
+func (c *Compiled) TupleBranches(t int) int { return int(c.instrs[c.tuples[t]].K) }
 
 // enumeratePaths lists, for each parameter, every path from its slot to the
 // output slot in depth-first order (copy 0 first at each tupling node).

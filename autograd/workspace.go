@@ -167,9 +167,49 @@ func (ws *Workspace) Gradient(grad []float64) {
 			adj[in.A] = adj[in.Out] * w[2*j]
 		}
 	}
-	for p, s := range c.paramSlot {
+	ws.readGrad(grad)
+}
+
+// BranchGradient runs the reverse sweep like Gradient, except that every
+// tupling node t on the parameters' paths (see Compiled.NumTuples) passes on
+// the adjoint of its copy branch[t] times scale[t] instead of the sum of its
+// copies' adjoints: the gradient of one per-node selection of branches.
+// Tuples of values no parameter depends on sum as in Gradient. branch and
+// scale have one entry per tupling node. The mean of BranchGradient over
+// all selections, each weighted by Π_t 1/b_t and with scale[t] = b_t, is the
+// gradient.
+func (ws *Workspace) BranchGradient(grad []float64, branch []int32, scale []float64) {
+	c, adj, w := ws.c, ws.adj, ws.w
+	adj[c.out] = 1
+	for j := len(c.instrs) - 1; j >= 0; j-- {
+		in := &c.instrs[j]
+		switch in.Op {
+		case OpConst, OpParam:
+		case OpTuple:
+			if t := c.tupleOf[j]; t >= 0 {
+				adj[in.A] = scale[t] * adj[in.Out+branch[t]]
+				continue
+			}
+			s := 0.0
+			for _, a := range adj[in.Out : in.Out+in.K] {
+				s += a
+			}
+			adj[in.A] = s
+		case OpAdd, OpSub, OpMul, OpDiv:
+			g := adj[in.Out]
+			adj[in.A] = g * w[2*j]
+			adj[in.B] = g * w[2*j+1]
+		default:
+			adj[in.A] = adj[in.Out] * w[2*j]
+		}
+	}
+	ws.readGrad(grad)
+}
+
+func (ws *Workspace) readGrad(grad []float64) {
+	for p, s := range ws.c.paramSlot {
 		if s >= 0 {
-			grad[p] = adj[s]
+			grad[p] = ws.adj[s]
 		} else {
 			grad[p] = 0
 		}
