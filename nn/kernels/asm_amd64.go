@@ -4,5 +4,5 @@ package kernels
 
 const (
 	haveAsmAVX2   = true
-	haveAsmAVX512 = false
+	haveAsmAVX512 = true
 )

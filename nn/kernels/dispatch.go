@@ -18,6 +18,9 @@ const (
 	AVX2
 	// AVX512 is the AVX-512F assembly implementation.
 	AVX512
+
+	// numPaths is the number of paths, for tables indexed by Path.
+	numPaths
 )
 
 // String returns the name used by SPAD_KERNELS for the path.

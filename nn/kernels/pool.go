@@ -282,7 +282,7 @@ func (t *team) sharedWork(tid int, buf *packBuf) {
 			if pc > 0 {
 				beta = 1
 			}
-			packA(buf.a, g, mr, ic, mc, pc, kc)
+			packA(buf.a, g, pp, ic, mc, pc, kc)
 			// Panels being packed by another thread are put off until
 			// the others are done; the order of panels does not matter.
 			pend := buf.pend[:0]
@@ -318,7 +318,7 @@ func (t *team) claimPanel(st *atomic.Uint32, bp []float32, pc, kc, j, cols int) 
 		return false
 	}
 	if st.CompareAndSwap(panelEmpty, panelBusy) {
-		packB(bp, &t.g, t.pp.nr, pc, kc, j, cols)
+		packB(bp, &t.g, t.pp, pc, kc, j, cols)
 		st.Store(panelReady)
 		return true
 	}

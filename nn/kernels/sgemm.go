@@ -16,21 +16,27 @@ type gemmParams struct {
 	kc     int // depth of a packed block (A and B micro-panels L1-resident)
 	nc     int // columns of B packed at once (multiple of nr; L3-resident)
 	kern   microKernel
+
+	// Packing of full micro-panels (mr rows of A, nr columns of B); nil
+	// entries fall back to the Go loops of packA and packB, which define
+	// their meaning. packAN may write packSlack elements past the panel.
+	packAN, packAT packPanel // A stored m×k, A stored k×m
+	packBN, packBT packPanel // B stored k×n, B stored n×k
 }
+
+// packPanel packs one full micro-panel of depths [pc, pc+kc) starting at
+// row or column x of a matrix s with stride ld into d.
+type packPanel func(d, s []float32, ld, x, pc, kc int)
 
 // genericParams drives the pure-Go micro-kernel.
 var genericParams = &gemmParams{mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kern: sgemmKernelGeneric4x4}
 
-// avx2Params drives the AVX2+FMA micro-kernel; nil when the build has none.
-var avx2Params *gemmParams
+// gemmTable holds the GEMM parameters of each path; assembly builds fill
+// the entries of their paths at start-up.
+var gemmTable = [numPaths]*gemmParams{Generic: genericParams, AVX2: genericParams, AVX512: genericParams}
 
 // paramsFor returns the GEMM parameters of path p.
-func paramsFor(p Path) *gemmParams {
-	if p == AVX2 && avx2Params != nil {
-		return avx2Params
-	}
-	return genericParams
-}
+func paramsFor(p Path) *gemmParams { return gemmTable[p] }
 
 // gemmArgs holds the operands of one Sgemm call.
 type gemmArgs struct {
@@ -158,10 +164,10 @@ func gemmPiece(pp *gemmParams, buf *packBuf, g *gemmArgs, i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(buf.b, g, nr, pc, kc, jc, nc)
+			packB(buf.b, g, pp, pc, kc, jc, nc)
 			for ic := i0; ic < i1; ic += mcb {
 				mc := min(mcb, i1-ic)
-				packA(buf.a, g, mr, ic, mc, pc, kc)
+				packA(buf.a, g, pp, ic, mc, pc, kc)
 				macroKernel(pp, buf.a, buf.b, buf.tile, g, ic, mc, jc, nc, kc, beta)
 			}
 		}
@@ -206,16 +212,16 @@ func macroKernel(pp *gemmParams, apack, bpack, tile []float32, g *gemmArgs, ic, 
 // packA packs rows [ic, ic+mc) and depths [pc, pc+kc) of op(A) into
 // micro-panels of mr rows: panel ir/mr holds element (ic+ir+r, pc+q) at
 // dst[ir*kc + q*mr + r]. Rows past the block are zero.
-func packA(dst []float32, g *gemmArgs, mr, ic, mc, pc, kc int) {
-	a, lda := g.a, g.lda
+func packA(dst []float32, g *gemmArgs, pp *gemmParams, ic, mc, pc, kc int) {
+	a, lda, mr := g.a, g.lda, pp.mr
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		d := dst[ir*kc : ir*kc+mr*kc]
 		i := ic + ir
 		if g.transA {
 			// A is k×m: op(A)[i][p] = a[p*lda+i], rows contiguous per depth.
-			if rows == 6 && mr == 6 && packA6T != nil {
-				packA6T(d, a, lda, i, pc, kc)
+			if rows == mr && pp.packAT != nil {
+				pp.packAT(d, a, lda, i, pc, kc)
 				continue
 			}
 			for q := 0; q < kc; q++ {
@@ -226,24 +232,9 @@ func packA(dst []float32, g *gemmArgs, mr, ic, mc, pc, kc int) {
 			continue
 		}
 		// A is m×k: op(A)[i][p] = a[i*lda+p].
-		if rows == 6 && mr == 6 && packA6N != nil {
+		if rows == mr && pp.packAN != nil {
 			// The slack after the panel is part of dst (see packBuf.ensure).
-			packA6N(dst[ir*kc:], a, lda, i, pc, kc)
-			continue
-		}
-		if rows == 6 && mr == 6 {
-			s0 := a[i*lda+pc : i*lda+pc+kc]
-			s1 := a[(i+1)*lda+pc:][:len(s0)]
-			s2 := a[(i+2)*lda+pc:][:len(s0)]
-			s3 := a[(i+3)*lda+pc:][:len(s0)]
-			s4 := a[(i+4)*lda+pc:][:len(s0)]
-			s5 := a[(i+5)*lda+pc:][:len(s0)]
-			d = d[:6*len(s0)]
-			for q := range s0 {
-				dq := (*[6]float32)(d[6*q:])
-				dq[0], dq[1], dq[2] = s0[q], s1[q], s2[q]
-				dq[3], dq[4], dq[5] = s3[q], s4[q], s5[q]
-			}
+			pp.packAN(dst[ir*kc:], a, lda, i, pc, kc)
 			continue
 		}
 		for r := 0; r < rows; r++ {
@@ -263,16 +254,16 @@ func packA(dst []float32, g *gemmArgs, mr, ic, mc, pc, kc int) {
 // packB packs depths [pc, pc+kc) and columns [jc, jc+nc) of op(B) into
 // micro-panels of nr columns: panel jr/nr holds element (pc+q, jc+jr+c) at
 // dst[jr*kc + q*nr + c]. Columns past the block are zero.
-func packB(dst []float32, g *gemmArgs, nr, pc, kc, jc, nc int) {
-	b, ldb := g.b, g.ldb
+func packB(dst []float32, g *gemmArgs, pp *gemmParams, pc, kc, jc, nc int) {
+	b, ldb, nr := g.b, g.ldb, pp.nr
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		d := dst[jr*kc : jr*kc+nr*kc]
 		j := jc + jr
 		if !g.transB {
 			// B is k×n: op(B)[p][j] = b[p*ldb+j], columns contiguous.
-			if cols == 16 && nr == 16 && packB16N != nil {
-				packB16N(d, b, ldb, j, pc, kc)
+			if cols == nr && pp.packBN != nil {
+				pp.packBN(d, b, ldb, j, pc, kc)
 				continue
 			}
 			for q := 0; q < kc; q++ {
@@ -283,8 +274,8 @@ func packB(dst []float32, g *gemmArgs, nr, pc, kc, jc, nc int) {
 			continue
 		}
 		// B is n×k: op(B)[p][j] = b[j*ldb+p].
-		if cols == 16 && nr == 16 && packBT16 != nil {
-			packBT16(d, b, ldb, j, pc, kc)
+		if cols == nr && pp.packBT != nil {
+			pp.packBT(d, b, ldb, j, pc, kc)
 			continue
 		}
 		for c := 0; c < cols; c++ {

@@ -119,16 +119,16 @@ func packB16NAsm(d, b []float32, ldb, j, pc, kc int) {
 }
 
 func init() {
-	packA6N = packA6NAsm
-	packA6T = packA6TAsm
-	packB16N = packB16NAsm
-	packBT16 = packBT16Asm
-	avx2Params = &gemmParams{
-		mr:   6,
-		nr:   16,
-		mc:   144,
-		kc:   256,
-		nc:   3072,
-		kern: kernelAVX2,
+	gemmTable[AVX2] = &gemmParams{
+		mr:     6,
+		nr:     16,
+		mc:     144,
+		kc:     256,
+		nc:     3072,
+		kern:   kernelAVX2,
+		packAN: packA6NAsm,
+		packAT: packA6TAsm,
+		packBN: packB16NAsm,
+		packBT: packBT16Asm,
 	}
 }

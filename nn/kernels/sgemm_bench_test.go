@@ -78,11 +78,22 @@ func benchGemm(b *testing.B, s benchShape) {
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// BenchmarkSgemm measures Sgemm on the active path with the default thread
-// count; sub-benchmarks are <form>/<m>x<k>x<n>.
+// BenchmarkSgemm measures Sgemm on every available path with the default
+// thread count; sub-benchmarks are <path>/<form>/<m>x<k>x<n> (the generic
+// path skips the 1024³ products).
 func BenchmarkSgemm(b *testing.B) {
-	for _, s := range benchShapes {
-		b.Run(fmt.Sprintf("%s/%dx%dx%d", s.form, s.m, s.k, s.n), func(b *testing.B) { benchGemm(b, s) })
+	saved := Active()
+	defer func() { _ = SetPath(saved) }()
+	for _, p := range AvailablePaths() {
+		for _, s := range benchShapes {
+			if p == Generic && s.m*s.k*s.n > 1<<28 {
+				continue // about a second per product
+			}
+			b.Run(fmt.Sprintf("%s/%s/%dx%dx%d", p, s.form, s.m, s.k, s.n), func(b *testing.B) {
+				_ = SetPath(p)
+				benchGemm(b, s)
+			})
+		}
 	}
 }
 
@@ -138,11 +149,18 @@ func BenchmarkSgemmSmallFCNetStep(b *testing.B) {
 	}
 }
 
-// BenchmarkMicroKernel measures the active micro-kernel alone on packed
-// panels that stay in cache (one mc×kc block of A against one B micro-panel),
-// the ceiling Sgemm's blocking can reach on one thread.
+// BenchmarkMicroKernel measures each path's micro-kernel alone on packed
+// panels that stay in cache (one mc×kc block of A against one B
+// micro-panel), the ceiling Sgemm's blocking can reach on one thread:
+// <path>/beta<β>.
 func BenchmarkMicroKernel(b *testing.B) {
-	pp := paramsFor(Active())
+	for _, p := range AvailablePaths() {
+		benchMicroKernel(b, p)
+	}
+}
+
+func benchMicroKernel(b *testing.B, p Path) {
+	pp := paramsFor(p)
 	rng := rand.New(rand.NewPCG(3, 3))
 	kc, tiles := pp.kc, pp.mc/pp.mr
 	a := randSlice(rng, tiles*pp.mr*kc)
@@ -150,7 +168,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 	ldc := pp.nr
 	c := make([]float32, tiles*pp.mr*ldc)
 	for _, beta := range []float32{0, 1} {
-		b.Run(fmt.Sprintf("beta%g", beta), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/beta%g", p, beta), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				pp.kern(kc, tiles, a, bp, c, ldc, 1, beta)
 			}

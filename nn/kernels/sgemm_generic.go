@@ -1,23 +1,5 @@
 package kernels
 
-// packBT16, when not nil, packs a full 16-column micro-panel of a
-// transposed B (stored n×k with stride ldb): d[q*16+c] = b[(j+c)*ldb+pc+q]
-// for q < kc, c < 16. It is set by assembly builds.
-var packBT16 func(d, b []float32, ldb, j, pc, kc int)
-
-// packB16N, when not nil, packs a full 16-column micro-panel of a
-// non-transposed B (stored k×n): d[q*16+c] = b[(pc+q)*ldb+j+c].
-var packB16N func(d, b []float32, ldb, j, pc, kc int)
-
-// packA6N, when not nil, packs a full 6-row micro-panel of a non-transposed
-// A (stored m×k): d[q*6+r] = a[(i+r)*lda+pc+q]. It may write two elements
-// past d[6*kc-1], which the caller's buffer must hold.
-var packA6N func(d, a []float32, lda, i, pc, kc int)
-
-// packA6T, when not nil, packs a full 6-row micro-panel of a transposed A
-// (stored k×m): d[q*6+r] = a[(pc+q)*lda+i+r].
-var packA6T func(d, a []float32, lda, i, pc, kc int)
-
 // sgemmKernelRef is the reference meaning of every micro-kernel, for any
 // tile size mr×nr: with the packed panels a (k steps of mr values) and b (k
 // steps of nr values) it forms T[i][j] = Σ_p a[mr*p+i]·b[nr*p+j] (p
