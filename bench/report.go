@@ -177,6 +177,7 @@ func Report(dir string) (*Summary, string, error) {
 		return nil, "", fmt.Errorf("%s: no runs file (run a sweep first)", path)
 	}
 	lines, _, warn, err := ReadRuns(path)
+	lines = Latest(lines)
 	if err != nil {
 		return nil, warn, err
 	}

@@ -26,18 +26,46 @@ type Line struct {
 	Setting  string        `json:"setting"`
 	Repeat   int           `json:"repeat"`
 	Hash     string        `json:"config_hash"`
+	BaseHash string        `json:"base_hash,omitempty"` // ConfigHash without the horizon
 	Finished string        `json:"finished"`
 	Record   *train.Record `json:"record"`
 }
 
 // ConfigHash fingerprints the parts of a run's configuration that change
-// its result: not the thread count, the progress output or where the data
-// comes from. A resumed sweep refuses to mix runs whose hashes differ.
+// its result: not the thread count, the progress output, where the data
+// comes from or where and how often checkpoints are written. A resumed
+// sweep refuses to mix runs whose hashes differ.
 func ConfigHash(c train.Config) string {
 	c.Threads, c.Progress, c.Terminal, c.Data = 0, nil, false, datasets.Options{}
+	c.CheckpointEvery, c.CheckpointPath = 0, ""
 	js, _ := json.Marshal(c)
 	h := sha256.Sum256(js)
 	return hex.EncodeToString(h[:8])
+}
+
+// BaseHash is ConfigHash without the horizon (Iters): two runs with the
+// same BaseHash and an absolute learning-rate schedule
+// (Config.LRDecayEvery) follow the same trajectory, the shorter being a
+// prefix of the longer.
+func BaseHash(c train.Config) string {
+	c.Iters = 0
+	return ConfigHash(c)
+}
+
+// Latest keeps, for each run ID, the last line of lines (a run extended
+// to a longer horizon is appended again), in order of first appearance.
+func Latest(lines []Line) []Line {
+	at := map[string]int{}
+	var out []Line
+	for _, l := range lines {
+		if i, ok := at[l.ID]; ok {
+			out[i] = l
+			continue
+		}
+		at[l.ID] = len(out)
+		out = append(out, l)
+	}
+	return out
 }
 
 // ReadRuns reads a runs.jsonl file. A last line that is incomplete or not

@@ -43,6 +43,13 @@ type Suite struct {
 	LRSteps     int     `json:"lr_steps,omitempty"`
 	TrainSize   int     `json:"train_size,omitempty"`
 	TestSize    int     `json:"test_size,omitempty"`
+	// LRDecayEvery > 0 decays the rate every so many iterations (an
+	// absolute schedule: runs can then be extended to longer horizons)
+	// instead of lr_steps times over the run.
+	LRDecayEvery int `json:"lr_decay_every,omitempty"`
+	// TrainEvalSize > 0 also evaluates on the first so many training
+	// samples at every evaluation (train loss and accuracy curves).
+	TrainEvalSize int `json:"train_eval_size,omitempty"`
 	// Quick replaces the run length and data sizes for --quick.
 	Quick    *Overrides `json:"quick,omitempty"`
 	Settings []Setting  `json:"settings"`
@@ -56,6 +63,8 @@ type Overrides struct {
 	Repeats   int `json:"repeats,omitempty"`
 	TrainSize int `json:"train_size,omitempty"`
 	TestSize  int `json:"test_size,omitempty"`
+	// TrainEvalSize replaces the suite's train_eval_size.
+	TrainEvalSize int `json:"train_eval_size,omitempty"`
 }
 
 // Setting is one estimator configuration of a suite with its tuned
@@ -182,6 +191,10 @@ func (s *Suite) validate() error {
 		return fmt.Errorf("lr_factor must be in (0, 1], got %g", s.LRFactor)
 	case s.TrainSize < 0 || s.TestSize < 0:
 		return errors.New("train_size and test_size must be ≥ 0")
+	case s.LRDecayEvery < 0:
+		return fmt.Errorf("lr_decay_every must be ≥ 0, got %d", s.LRDecayEvery)
+	case s.TrainEvalSize < 0:
+		return fmt.Errorf("train_eval_size must be ≥ 0, got %d", s.TrainEvalSize)
 	case len(s.Settings) == 0:
 		return errors.New("no settings")
 	}
@@ -192,7 +205,7 @@ func (s *Suite) validate() error {
 		return err
 	}
 	if q := s.Quick; q != nil {
-		if q.Iters < 0 || q.EvalEvery < 0 || q.Repeats < 0 || q.TrainSize < 0 || q.TestSize < 0 {
+		if q.Iters < 0 || q.EvalEvery < 0 || q.Repeats < 0 || q.TrainSize < 0 || q.TestSize < 0 || q.TrainEvalSize < 0 {
 			return errors.New("quick: every value must be ≥ 0")
 		}
 	}
@@ -283,7 +296,7 @@ func (s *Suite) Label(quick bool) string {
 // with seed r. quick applies the suite's quick overrides. data says where
 // the data sets are.
 func (s *Suite) Jobs(quick bool, data datasets.Options) []Job {
-	iters, every, reps, trainN, testN := s.Iters, s.EvalEvery, s.Repeats, s.TrainSize, s.TestSize
+	iters, every, reps, trainN, testN, evalN := s.Iters, s.EvalEvery, s.Repeats, s.TrainSize, s.TestSize, s.TrainEvalSize
 	if quick && s.Quick != nil {
 		q := s.Quick
 		pick := func(dst *int, v int) {
@@ -296,6 +309,7 @@ func (s *Suite) Jobs(quick bool, data datasets.Options) []Job {
 		pick(&reps, q.Repeats)
 		pick(&trainN, q.TrainSize)
 		pick(&testN, q.TestSize)
+		pick(&evalN, q.TrainEvalSize)
 	}
 	if every > iters {
 		every = iters
@@ -316,6 +330,7 @@ func (s *Suite) Jobs(quick bool, data datasets.Options) []Job {
 					Iters: iters, Batch: batch, LR: st.LR, WD: st.WD, Optimizer: s.Optimizer,
 					LRFactor: s.LRFactor, LRSteps: s.LRSteps, Seed: uint64(r), EvalEvery: every,
 					Bootstrap: r, TrainSize: trainN, TestSize: testN, Data: data,
+					LRDecayEvery: s.LRDecayEvery, TrainEvalSize: evalN,
 				},
 			})
 		}

@@ -225,13 +225,13 @@ func TestRunJobInProcess(t *testing.T) {
 	var in bytes.Buffer
 	in.WriteString(`{"id":"x","config":{"Model":"smallfc","Iters":2,"Batch":10,"LR":0.001,"TrainSize":50,"TestSize":20,"Bootstrap":1,"Seed":1,"Data":{"NoDownload":true}}}`)
 	var out bytes.Buffer
-	if err := RunOne(&in, &out); err != nil {
+	if err := RunOne(context.Background(), &in, &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"test_accuracy"`) {
 		t.Errorf("RunOne printed %q", out.String())
 	}
-	if err := RunOne(strings.NewReader(`{"bogus":1}`), &out); err == nil || !strings.Contains(err.Error(), "reading the job") {
+	if err := RunOne(context.Background(), strings.NewReader(`{"bogus":1}`), &out, nil); err == nil || !strings.Contains(err.Error(), "reading the job") {
 		t.Errorf("bad job: %v", err)
 	}
 	res, err := Sweep(context.Background(), jobs[:2], SweepOptions{Dir: t.TempDir(), Jobs: 1, Exec: InProcess})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 
 	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/inject"
@@ -59,6 +60,23 @@ type ckptHeader struct {
 	WinSteps   int                      `json:"win_steps"`
 	ElapsedNs  int64                    `json:"elapsed_ns"`
 	Tensors    []ckptTensor             `json:"tensors"`
+
+	// Settings that change the trajectory, checked on resume (absent in
+	// files written before they were recorded: then not checked).
+	LR            *float64 `json:"lr,omitempty"`
+	WD            *float64 `json:"wd,omitempty"`
+	Momentum      *float64 `json:"momentum,omitempty"`
+	LRFactor      *float64 `json:"lr_decay,omitempty"`
+	LRSteps       int      `json:"lr_steps,omitempty"`
+	LRDecayEvery  int      `json:"lr_decay_every,omitempty"`
+	TestSize      int      `json:"test_size,omitempty"`
+	TrainEvalSize int      `json:"train_eval_size,omitempty"`
+	// Memory measured by the segments before this checkpoint, and the
+	// run's history of resumptions and extensions.
+	PeakHeap     uint64 `json:"peak_heap,omitempty"`
+	TrainHeap    uint64 `json:"train_heap,omitempty"`
+	ResumedAt    []int  `json:"resumed_at,omitempty"`
+	ExtendedFrom []int  `json:"extended_from,omitempty"`
 }
 
 // tensors lists the parameters then the optimiser buffers, with names.
@@ -83,7 +101,12 @@ func (r *Runner) header() *ckptHeader {
 		Batch: c.Batch, Seed: c.Seed, Iters: c.Iters, Optimizer: r.Opt.Name(), Bootstrap: c.Bootstrap,
 		TrainSize: c.TrainSize, Iter: r.Iter, OptStep: r.Opt.State().Step, Batcher: r.batcher.State(),
 		Curves: r.curves, WinLoss: r.winLoss, WinSteps: r.winSteps, ElapsedNs: r.elapsed.Nanoseconds(),
+		LR: &c.LR, WD: &c.WD, Momentum: &c.Momentum, LRFactor: &c.LRFactor, LRSteps: c.LRSteps,
+		LRDecayEvery: c.LRDecayEvery, TestSize: c.TestSize, TrainEvalSize: c.TrainEvalSize,
+		ResumedAt: r.resumedAt, ExtendedFrom: r.extendedFrom,
 	}
+	rec := r.Record()
+	h.PeakHeap, h.TrainHeap = rec.PeakHeapBytes, rec.TrainHeapBytes
 	for _, l := range r.Net.Layers {
 		var st *inject.SchedulerState
 		if s, ok := l.(layers.Scheduled); ok && s.Scheduler() != nil {
@@ -222,6 +245,24 @@ func (r *Runner) LoadCheckpoint(path string) error {
 		return bad("holds %s state, this run uses %s", h.Optimizer, r.Opt.Name())
 	case h.Iter < 0 || h.Iter > c.Iters:
 		return bad("is at iteration %d, outside this run's 0..%d", h.Iter, c.Iters)
+	case h.Iter > h.Iters:
+		return bad("is at iteration %d beyond its own horizon %d (inconsistent file)", h.Iter, h.Iters)
+	case h.LR != nil && *h.LR != c.LR:
+		return bad("was made with learning rate %g, this run has %g", *h.LR, c.LR)
+	case h.WD != nil && *h.WD != c.WD:
+		return bad("was made with weight decay %g, this run has %g", *h.WD, c.WD)
+	case h.Momentum != nil && *h.Momentum != c.Momentum:
+		return bad("was made with momentum %g, this run has %g", *h.Momentum, c.Momentum)
+	case h.LRFactor != nil && *h.LRFactor != c.LRFactor:
+		return bad("was made with learning-rate decay %g, this run has %g", *h.LRFactor, c.LRFactor)
+	case h.LRDecayEvery != c.LRDecayEvery:
+		return bad("was made with lr-decay-every %d, this run has %d", h.LRDecayEvery, c.LRDecayEvery)
+	case c.LRDecayEvery == 0 && h.Iters != c.Iters:
+		return bad("was made for %d iterations, this run has %d (its learning-rate schedule depends on the run length; only runs with an absolute decay interval can change horizon)", h.Iters, c.Iters)
+	case c.LRDecayEvery == 0 && h.LRSteps != 0 && h.LRSteps != c.LRSteps:
+		return bad("was made with %d learning-rate steps, this run has %d", h.LRSteps, c.LRSteps)
+	case h.LR != nil && (h.TestSize != c.TestSize || h.TrainEvalSize != c.TrainEvalSize):
+		return bad("was evaluated on test-size %d and train-eval-size %d, this run uses %d and %d (its curves would mix two evaluation sets)", h.TestSize, h.TrainEvalSize, c.TestSize, c.TrainEvalSize)
 	case len(h.Schedulers) != len(r.Net.Layers):
 		return bad("has %d layers, the network has %d", len(h.Schedulers), len(r.Net.Layers))
 	}
@@ -265,7 +306,40 @@ func (r *Runner) LoadCheckpoint(path string) error {
 	r.curves = append(r.curves[:0], h.Curves...)
 	r.winLoss, r.winSteps = h.WinLoss, h.WinSteps
 	r.elapsed = durationNs(h.ElapsedNs)
+	r.resumedAt = append(append([]int(nil), h.ResumedAt...), h.Iter)
+	r.extendedFrom = append([]int(nil), h.ExtendedFrom...)
+	if h.Iter == h.Iters && c.Iters > h.Iters {
+		r.extendedFrom = append(r.extendedFrom, h.Iters)
+	}
+	r.prevPeak, r.prevTrainHeap = h.PeakHeap, h.TrainHeap
+	// The file's bytes are garbage now: collect them and measure this
+	// segment from the same clean state as an uninterrupted run.
+	payload, data = nil, nil
+	runtime.GC()
+	r.Meter.Peak = 0
+	r.Meter.Sample()
 	return nil
+}
+
+// CheckpointInfo is what PeekCheckpoint reads from a checkpoint's header.
+type CheckpointInfo struct {
+	Model, Dataset, Estimator string
+	Iter, Iters               int // iteration reached, horizon of the run that wrote it
+}
+
+// PeekCheckpoint verifies the checkpoint at path and returns its header's
+// main facts without restoring anything.
+func PeekCheckpoint(path string) (CheckpointInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return CheckpointInfo{}, err
+	}
+	defer f.Close()
+	h, _, err := readCheckpoint(path, f)
+	if err != nil {
+		return CheckpointInfo{}, err
+	}
+	return CheckpointInfo{Model: h.Model, Dataset: h.Dataset, Estimator: h.Estimator, Iter: h.Iter, Iters: h.Iters}, nil
 }
 
 // restoreOpt sets the optimiser's step; its buffers were written in place.

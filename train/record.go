@@ -69,10 +69,22 @@ func (rec *Record) Save(dir string) error {
 func curvesCSV(ps []Point) []byte {
 	var b bytesBuffer
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"iter", "train_loss", "test_loss", "test_accuracy", "lr"})
+	trainEval := false
+	for _, p := range ps {
+		trainEval = trainEval || p.TrainEvalLoss != 0
+	}
+	head := []string{"iter", "train_loss", "test_loss", "test_accuracy", "lr"}
+	if trainEval {
+		head = append(head, "train_eval_loss", "train_eval_accuracy")
+	}
+	_ = w.Write(head)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 	for _, p := range ps {
-		_ = w.Write([]string{strconv.Itoa(p.Iter), f(p.TrainLoss), f(p.TestLoss), f(p.TestAccuracy), f(p.LR)})
+		row := []string{strconv.Itoa(p.Iter), f(p.TrainLoss), f(p.TestLoss), f(p.TestAccuracy), f(p.LR)}
+		if trainEval {
+			row = append(row, f(p.TrainEvalLoss), f(p.TrainEvalAccuracy))
+		}
+		_ = w.Write(row)
 	}
 	w.Flush()
 	return b.data

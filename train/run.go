@@ -1,6 +1,8 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -30,18 +32,23 @@ type Runner struct {
 	// Iter is the number of iterations done so far.
 	Iter int
 
-	batcher  *datasets.Batcher
-	trainIdx []int32
-	evalIt   *datasets.EvalIterator
-	x        []float32
-	y        []uint8
-	sample   func()
+	batcher     *datasets.Batcher
+	trainIdx    []int32
+	evalIt      *datasets.EvalIterator
+	trainEvalIt *datasets.EvalIterator // fixed training subset (nil: none)
+	x           []float32
+	y           []uint8
+	sample      func()
 
 	winLoss  float64 // summed mean batch losses since the last evaluation
 	winSteps int
 	curves   []Point
 	elapsed  time.Duration
 	baseHeap uint64
+
+	// What earlier segments of a resumed run measured and did.
+	prevPeak, prevTrainHeap uint64
+	resumedAt, extendedFrom []int
 }
 
 // NewRunner loads the data, builds the network and the optimiser for cfg
@@ -83,6 +90,18 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if r.evalIt, err = datasets.NewEvalIterator(r.Test, nil, cfg.Batch); err != nil {
 		return nil, err
 	}
+	if cfg.TrainEvalSize > 0 {
+		if cfg.TrainEvalSize > trainSet.N {
+			return nil, fmt.Errorf("train-eval-size %d exceeds the %d training samples of %s", cfg.TrainEvalSize, trainSet.N, cfg.Dataset)
+		}
+		sub, err := trainSet.Slice(0, cfg.TrainEvalSize)
+		if err != nil {
+			return nil, err
+		}
+		if r.trainEvalIt, err = datasets.NewEvalIterator(sub, nil, cfg.Batch); err != nil {
+			return nil, err
+		}
+	}
 	r.x = make([]float32, cfg.Batch*spec.Input.Size())
 	r.y = make([]uint8, cfg.Batch)
 
@@ -105,6 +124,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 		o.Init(r.Net.Params())
 	}
 	r.Sched = StepDecay{Base: cfg.LR, Factor: cfg.LRFactor, Every: max(1, cfg.Iters/cfg.LRSteps)}
+	if cfg.LRDecayEvery > 0 {
+		r.Sched.Every = cfg.LRDecayEvery
+	}
 	r.sample = r.Meter.Sample
 	r.curves = make([]Point, 0, cfg.Iters/cfg.EvalEvery+2)
 	r.Meter.Sample()
@@ -127,12 +149,24 @@ func (r *Runner) Step() float64 {
 }
 
 // Evaluate returns the mean loss and the accuracy over the test set.
-func (r *Runner) Evaluate() (loss, acc float64) {
-	r.evalIt.Reset()
+func (r *Runner) Evaluate() (loss, acc float64) { return r.evaluate(r.evalIt) }
+
+// EvaluateTrain returns the mean loss and the accuracy over the fixed
+// training subset (Config.TrainEvalSize); ok is false when there is none.
+func (r *Runner) EvaluateTrain() (loss, acc float64, ok bool) {
+	if r.trainEvalIt == nil {
+		return 0, 0, false
+	}
+	loss, acc = r.evaluate(r.trainEvalIt)
+	return loss, acc, true
+}
+
+func (r *Runner) evaluate(it *datasets.EvalIterator) (loss, acc float64) {
+	it.Reset()
 	var sum float64
 	correct, count := 0, 0
 	for {
-		n := r.evalIt.Next(r.x, r.y)
+		n := it.Next(r.x, r.y)
 		if n == 0 {
 			break
 		}
@@ -148,6 +182,9 @@ func (r *Runner) Evaluate() (loss, acc float64) {
 func (r *Runner) record() Point {
 	tl, ta := r.Evaluate()
 	p := Point{Iter: r.Iter, TestLoss: tl, TestAccuracy: ta, LR: r.Sched.At(max(0, r.Iter-1))}
+	if l, a, ok := r.EvaluateTrain(); ok {
+		p.TrainEvalLoss, p.TrainEvalAccuracy = l, a
+	}
 	if r.winSteps > 0 {
 		p.TrainLoss = r.winLoss / float64(r.winSteps)
 	} else {
@@ -168,10 +205,22 @@ func (e *NonFiniteError) Error() string {
 	return fmt.Sprintf("training diverged: loss is %v at iteration %d (try a lower learning rate)", e.Loss, e.Iter)
 }
 
+// ErrInterrupted is returned (wrapped) by RunContext when its context is
+// cancelled: the step in progress was finished and, when the run has a
+// checkpoint path, a checkpoint written, so the same run can resume.
+var ErrInterrupted = errors.New("training interrupted")
+
 // Run trains for the configured number of iterations, evaluating every
 // EvalEvery iterations and at the end, and returns the run record.
-func (r *Runner) Run() (*Record, error) {
+func (r *Runner) Run() (*Record, error) { return r.RunContext(context.Background()) }
+
+// RunContext is Run stopping at the first step boundary after ctx is
+// cancelled. It then writes a checkpoint (when Config.CheckpointPath is
+// set) and returns the record so far with an error wrapping
+// ErrInterrupted.
+func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 	cfg := r.Cfg
+	done := ctx.Done()
 	var bar *progressbar.ProgressBar
 	if cfg.Progress != nil && cfg.Terminal {
 		bar = progressbar.NewOptions(cfg.Iters-r.Iter,
@@ -186,6 +235,21 @@ func (r *Runner) Run() (*Record, error) {
 	start := time.Now()
 	last := start
 	for r.Iter < cfg.Iters {
+		select {
+		case <-done:
+			r.elapsed += time.Since(last)
+			if bar != nil {
+				_ = bar.Exit()
+			}
+			if cfg.CheckpointPath != "" {
+				if err := r.SaveCheckpoint(cfg.CheckpointPath); err != nil {
+					return r.Record(), fmt.Errorf("%w at iteration %d; %v", ErrInterrupted, r.Iter, err)
+				}
+				return r.Record(), fmt.Errorf("%w at iteration %d (checkpoint %s)", ErrInterrupted, r.Iter, cfg.CheckpointPath)
+			}
+			return r.Record(), fmt.Errorf("%w at iteration %d", ErrInterrupted, r.Iter)
+		default:
+		}
 		loss := r.Step()
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, &NonFiniteError{Iter: r.Iter - 1, Loss: loss}
@@ -237,7 +301,11 @@ func (r *Runner) Record() *Record {
 	rec := &Record{
 		Model: cfg.Model, Dataset: cfg.Dataset, Estimator: e.String(), EstimatorMode: e.Mode.String(),
 		Dropout: cfg.Dropout, Iters: cfg.Iters, Batch: cfg.Batch, Seed: cfg.Seed,
-		LR: cfg.LR, WD: cfg.WD, Optimizer: r.Opt.Name(), Bootstrap: cfg.Bootstrap,
+		LR: cfg.LR, WD: cfg.WD, Optimizer: r.Opt.Name(), Momentum: cfg.Momentum,
+		LRFactor: cfg.LRFactor, LRSteps: cfg.LRSteps, LRDecayEvery: cfg.LRDecayEvery,
+		Bootstrap: cfg.Bootstrap, TrainSize: cfg.TrainSize, TestSize: cfg.TestSize,
+		TrainEvalSize: cfg.TrainEvalSize, EvalEvery: cfg.EvalEvery, Chunk: r.Net.Chunk(),
+		ResumedAt: r.resumedAt, ExtendedFrom: r.extendedFrom,
 		Threads: kernels.Threads(), KernelPath: kernels.Active().String(), CPU: kernels.CPUName(),
 		Params: r.Net.ParamCount(), MsPerIter: r.msPerIter(),
 		PeakHeapBytes: r.Meter.Peak, BaseHeapBytes: r.baseHeap,
@@ -258,6 +326,10 @@ func (r *Runner) Record() *Record {
 	if r.Meter.Peak > r.baseHeap {
 		rec.TrainHeapBytes = r.Meter.Peak - r.baseHeap
 	}
+	// A resumed run's figures are the largest of its segments', each
+	// measured from a clean heap after its own start.
+	rec.PeakHeapBytes = max(rec.PeakHeapBytes, r.prevPeak)
+	rec.TrainHeapBytes = max(rec.TrainHeapBytes, r.prevTrainHeap)
 	if n := len(r.curves); n > 0 {
 		p := r.curves[n-1]
 		rec.TestAccuracy, rec.TestLoss, rec.TrainLoss = p.TestAccuracy, p.TestLoss, p.TrainLoss

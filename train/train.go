@@ -39,6 +39,18 @@ type Config struct {
 	Chunk     int              // samples per forward/backward call (0 = automatic)
 	Data      datasets.Options // where the data comes from
 
+	// LRDecayEvery, when > 0, decays the learning rate by LRFactor every
+	// LRDecayEvery iterations counted from 0, whatever the run's length
+	// (the paper's "×0.6 every 10,000 iterations"), instead of LRSteps
+	// times over the run. Only such an absolute schedule lets a finished
+	// run be continued to a longer horizon.
+	LRDecayEvery int `json:",omitempty"`
+	// TrainEvalSize, when > 0, also evaluates every EvalEvery iterations
+	// on the first TrainEvalSize samples of the training set (the whole
+	// set, not a bootstrap resample): train loss and accuracy measured as
+	// the test set's are.
+	TrainEvalSize int `json:",omitempty"`
+
 	CheckpointEvery int    // >0: write a checkpoint every so many iterations
 	CheckpointPath  string // where checkpoints go (required with CheckpointEvery)
 
@@ -112,6 +124,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkpoint-every must be ≥ 0, got %d", c.CheckpointEvery)
 	case c.CheckpointEvery > 0 && c.CheckpointPath == "":
 		return errors.New("checkpoint-every needs a checkpoint path")
+	case c.LRDecayEvery < 0:
+		return fmt.Errorf("lr-decay-every must be ≥ 0, got %d", c.LRDecayEvery)
+	case c.TrainEvalSize < 0:
+		return fmt.Errorf("train-eval-size must be ≥ 0, got %d", c.TrainEvalSize)
 	}
 	if _, err := NewOptimizer(c.Optimizer, c.Momentum, c.WD); err != nil {
 		return err
@@ -129,6 +145,10 @@ type Point struct {
 	TestLoss     float64 `json:"test_loss"`
 	TestAccuracy float64 `json:"test_accuracy"`
 	LR           float64 `json:"lr"`
+	// TrainEvalLoss and TrainEvalAccuracy are measured on the fixed
+	// training subset (Config.TrainEvalSize); absent when it is 0.
+	TrainEvalLoss     float64 `json:"train_eval_loss,omitempty"`
+	TrainEvalAccuracy float64 `json:"train_eval_accuracy,omitempty"`
 }
 
 // Record is the outcome of a run, written as run.json.
@@ -150,7 +170,16 @@ type Record struct {
 	LR            float64 `json:"lr"`
 	WD            float64 `json:"wd"`
 	Optimizer     string  `json:"optimizer"`
+	Momentum      float64 `json:"momentum"`
+	LRFactor      float64 `json:"lr_decay"`
+	LRSteps       int     `json:"lr_steps,omitempty"`
+	LRDecayEvery  int     `json:"lr_decay_every,omitempty"`
 	Bootstrap     int     `json:"bootstrap"`
+	TrainSize     int     `json:"train_size"`
+	TestSize      int     `json:"test_size"`
+	TrainEvalSize int     `json:"train_eval_size,omitempty"`
+	EvalEvery     int     `json:"eval_every"`
+	Chunk         int     `json:"chunk"`
 	Threads       int     `json:"threads"`
 	KernelPath    string  `json:"kernel_path"`
 	CPU           string  `json:"cpu"`
@@ -168,6 +197,12 @@ type Record struct {
 	SavedBytesPeak int64  `json:"saved_bytes_peak"`
 	WorkBytes      int64  `json:"work_bytes"`
 	DataBytes      int64  `json:"data_bytes"`
+
+	// ResumedAt lists the iterations at which the run was resumed from a
+	// checkpoint; ExtendedFrom the horizons of finished runs it continued
+	// (a 20,000-iteration run extended to 40,000 has ExtendedFrom [20000]).
+	ResumedAt    []int `json:"resumed_at,omitempty"`
+	ExtendedFrom []int `json:"extended_from,omitempty"`
 
 	Curves []Point `json:"curves"`
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -267,5 +268,144 @@ func TestAdamFirstStep(t *testing.T) {
 		if d := p.Value[i] - want[i]; d > 1e-5 || d < -1e-5 {
 			t.Fatalf("w[%d] = %g, want %g", i, p.Value[i], want[i])
 		}
+	}
+}
+
+// A finished run with an absolute learning-rate schedule, continued from
+// its final checkpoint to a longer horizon, ends bit-identical to a run
+// made at the longer horizon from the start, and its record says so.
+func TestExtendHorizonBitIdentical(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	e := inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, KMax: 4, M: 3}
+	cfg := func(iters int) Config {
+		c := tinyConfig(e, 0)
+		c.Iters, c.LRDecayEvery, c.TrainEvalSize = iters, 6, 200
+		return c
+	}
+	full := newRunner(t, cfg(24))
+	recFull, err := full.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(t.TempDir(), "ck")
+	short := cfg(16)
+	short.CheckpointEvery, short.CheckpointPath = 1000, ck // only the final one
+	if _, err := newRunner(t, short).Run(); err != nil {
+		t.Fatal(err)
+	}
+	long := cfg(24)
+	long.CheckpointEvery, long.CheckpointPath = 1000, ck
+	ext := newRunner(t, long)
+	if err := ext.LoadCheckpoint(ck); err != nil {
+		t.Fatal(err)
+	}
+	recExt, err := ext.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := paramsOf(full), paramsOf(ext)
+	for i := range a {
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				t.Fatalf("param %d[%d]: uninterrupted %g, extended %g", i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+	if len(recFull.Curves) != len(recExt.Curves) {
+		t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recExt.Curves))
+	}
+	for i := range recFull.Curves {
+		if recFull.Curves[i] != recExt.Curves[i] {
+			t.Fatalf("curve point %d: %+v vs %+v", i, recFull.Curves[i], recExt.Curves[i])
+		}
+		if recFull.Curves[i].TrainEvalLoss == 0 || recFull.Curves[i].TrainEvalAccuracy == 0 {
+			t.Fatalf("curve point %d has no train-subset evaluation: %+v", i, recFull.Curves[i])
+		}
+	}
+	if len(recExt.ExtendedFrom) != 1 || recExt.ExtendedFrom[0] != 16 || len(recExt.ResumedAt) != 1 || recExt.ResumedAt[0] != 16 {
+		t.Fatalf("extended record says extended_from %v, resumed_at %v; want [16], [16]", recExt.ExtendedFrom, recExt.ResumedAt)
+	}
+	if recFull.ExtendedFrom != nil || recFull.ResumedAt != nil {
+		t.Fatalf("uninterrupted record claims extension %v / resumption %v", recFull.ExtendedFrom, recFull.ResumedAt)
+	}
+	// Without an absolute schedule the horizon cannot change.
+	rel := tinyConfig(e, 0)
+	rel.Iters, rel.TrainEvalSize = 24, 200
+	if err := newRunner(t, rel).LoadCheckpoint(ck); err == nil || !strings.Contains(err.Error(), "lr-decay-every") {
+		t.Fatalf("relative schedule accepted a checkpoint made with an absolute one: %v", err)
+	}
+}
+
+// cancelWriter cancels a context on its first write: the first progress
+// line, printed after the first evaluation.
+type cancelWriter struct{ cancel func() }
+
+func (w cancelWriter) Write(p []byte) (int, error) { w.cancel(); return len(p), nil }
+
+// A cancelled run stops at a step boundary, writes its checkpoint and
+// says it was interrupted; resuming it gives the uninterrupted result.
+func TestRunContextInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	e := inject.Estimator{Mode: inject.RAD, Kind: inject.SameSample, Keep: 0.2}
+	full := newRunner(t, tinyConfig(e, 0))
+	recFull, err := full.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tinyConfig(e, 0)
+	c.CheckpointEvery, c.CheckpointPath = 100, filepath.Join(t.TempDir(), "ck")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Progress = cancelWriter{cancel}
+	first := newRunner(t, c)
+	rec, err := first.RunContext(ctx)
+	if !errors.Is(err, ErrInterrupted) || rec == nil {
+		t.Fatalf("RunContext after cancel: %v, record %v", err, rec != nil)
+	}
+	if first.Iter != c.EvalEvery {
+		t.Fatalf("stopped at iteration %d, want %d (the first step boundary after the cancel)", first.Iter, c.EvalEvery)
+	}
+	info, err := PeekCheckpoint(c.CheckpointPath)
+	if err != nil || info.Iter != c.EvalEvery || info.Iters != c.Iters {
+		t.Fatalf("checkpoint after interrupt: %+v, %v", info, err)
+	}
+	c.Progress = nil
+	second := newRunner(t, c)
+	if err := second.LoadCheckpoint(c.CheckpointPath); err != nil {
+		t.Fatal(err)
+	}
+	recRes, err := second.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recRes.Curves) != len(recFull.Curves) || recRes.TestLoss != recFull.TestLoss || recRes.TrainLoss != recFull.TrainLoss {
+		t.Fatalf("resumed run differs: loss %v/%v vs %v/%v", recRes.TestLoss, recRes.TrainLoss, recFull.TestLoss, recFull.TrainLoss)
+	}
+	// A checkpoint is refused under a setting that changes the run.
+	bad := c
+	bad.LR = 2 * recFull.LR
+	if err := newRunner(t, bad).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "learning rate") {
+		t.Fatalf("resume with another learning rate: %v", err)
+	}
+	long := c
+	long.Iters = 48
+	if err := newRunner(t, long).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "iterations") {
+		t.Fatalf("resume with another horizon and a relative schedule: %v", err)
+	}
+}
+
+func TestTrainEvalSizeTooLarge(t *testing.T) {
+	c := tinyConfig(inject.Estimator{}, 0)
+	c.TrainEvalSize = 70000
+	_, err := NewRunner(c)
+	if err == nil || !strings.Contains(err.Error(), "train-eval-size") {
+		if err != nil && strings.Contains(err.Error(), "MNIST") {
+			t.Skip(err)
+		}
+		t.Fatalf("train-eval-size beyond the set: %v", err)
 	}
 }

@@ -2,7 +2,8 @@
 // Figure 8 and the performance suite, and turns a sweep into figures and
 // summary tables.
 //
-//	bench sweep  --suite mnist-fig8 [--quick] [--jobs N] [--out DIR]
+//	bench sweep  --suite mnist-fig8 [--quick] [--jobs N] [--out DIR] [--iters N]
+//	bench status --in DIR
 //	bench report --in DIR
 //	bench perf   [--min-time 1s] [--only gemm,conv,step]
 //
@@ -46,6 +47,7 @@ const topUsage = `Usage: bench <command> [flags]
 
 Commands:
   sweep    run a grid of training runs (memory versus accuracy, the paper's Figure 8)
+  status   list a sweep's finished, partial (with their iteration) and missing runs
   report   write fig8.png, curves.png, summary.csv and summary.md for a sweep
   perf     print GEMM, convolution and training-step performance
 
@@ -62,17 +64,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "sweep":
 		err = sweep(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = status(args[1:], stdout, stderr)
 	case "report":
 		err = report(args[1:], stdout, stderr)
 	case "perf":
 		err = perf(args[1:], stdout, stderr)
 	case "run-one": // hidden: the child process of a sweep
-		err = bench.RunOne(stdin, stdout)
+		err = bench.RunOne(ctx, stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, topUsage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "bench: unknown command %q (valid: sweep, report, perf)\n", args[0])
+		fmt.Fprintf(stderr, "bench: unknown command %q (valid: sweep, status, report, perf)\n", args[0])
 		return 2
 	}
 	var ue usageError
@@ -123,9 +127,15 @@ func isTerminal(w io.Writer) bool {
 const sweepDoc = `Runs every setting of a suite on bootstrap resamples 1..repeats of the
 training set, each run in a child process (so that its peak heap is its
 own), up to --jobs at once. Each finished run is appended to DIR/runs.jsonl
-at once; running the same command again skips finished runs, so an
-interrupted sweep resumes. With --report (the default) the figures and
-summaries are written to DIR at the end.
+at once. Every run checkpoints into DIR/checkpoints every --checkpoint-every
+iterations; running the same command again skips finished runs and resumes
+partial ones from their last checkpoint, bit-identical to an uninterrupted
+run with the same thread count. Ctrl-C (or SIGTERM) makes every running run
+write its checkpoint before the sweep exits. Runs of suites with an absolute
+learning-rate schedule (lr_decay_every) keep their final state in DIR/final,
+and --iters with a longer horizon continues them from it. Progress lines of
+each run go to DIR/logs/<run>.log. With --report (the default) the figures
+and summaries are written to DIR at the end.
 `
 
 func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -140,6 +150,8 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		data      = fs.String("data", "", "data directory (default: search, see the README)")
 		noDL      = fs.Bool("no-download", false, "never download data; fail if it is not found")
 		list      = fs.Bool("list", false, "print the runs of the suite and whether they are done, then exit")
+		iters     = fs.Int("iters", 0, "horizon of every run instead of the suite's (a longer one continues finished runs of an absolute-schedule suite)")
+		ckEvery   = fs.Int("checkpoint-every", bench.DefaultCheckpointEvery, "iterations between a run's checkpoints (0: none)")
 	)
 	if err := parse(args); err != nil {
 		return err
@@ -149,6 +161,12 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *jobs < 1 {
 		return usageError{fmt.Sprintf("--jobs must be ≥ 1, got %d", *jobs)}
+	}
+	if *iters < 0 {
+		return usageError{fmt.Sprintf("--iters must be ≥ 1, got %d", *iters)}
+	}
+	if *ckEvery < 0 {
+		return usageError{fmt.Sprintf("--checkpoint-every must be ≥ 0, got %d", *ckEvery)}
 	}
 	if *data != "" {
 		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
@@ -164,6 +182,9 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if *iters > 0 {
+		s.Iters = *iters
 	}
 	dir := *out
 	if dir == "" {
@@ -195,13 +216,20 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	threads := bench.ThreadsPerRun(*jobs)
 	fmt.Fprintf(stdout, "sweep %s: %d runs (%d settings), %d at once with %d kernel thread(s) each, into %s\n",
 		s.Label(*quick), len(jl), len(s.Settings), *jobs, threads, filepath.Join(dir, bench.RunsFile))
+	every := *ckEvery
+	if every == 0 {
+		every = -1
+	}
 	res, err := bench.Sweep(ctx, jl, bench.SweepOptions{
-		Dir: dir, Jobs: *jobs, Out: stdout, Terminal: isTerminal(stdout),
-		Exec: bench.ChildExecutor{Path: self, Args: []string{"run-one"}},
+		Dir: dir, Jobs: *jobs, Out: stdout, Terminal: isTerminal(stdout), CheckpointEvery: every,
+		Info: &bench.SweepInfo{Suite: s, Quick: *quick},
+		Exec: bench.ChildExecutor{Path: self, Args: []string{"run-one"}, LogDir: filepath.Join(dir, "logs")},
 	})
-	fmt.Fprintf(stdout, "%d runs done now, %d already done, %d failed, in %s\n", res.Done, res.Skipped, res.Failed, res.Wall.Round(time.Second))
+	fmt.Fprintf(stdout, "%d runs done now (%d resumed from a checkpoint, %d extended), %d already done, %d failed, in %s\n",
+		res.Done, res.Resumed, res.Extended, res.Skipped, res.Failed, res.Wall.Round(time.Second))
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted: finished runs are in %s; run the same command again to resume", filepath.Join(dir, bench.RunsFile))
+		return fmt.Errorf("interrupted: finished runs are in %s, partial ones checkpointed in %s; run the same command again to resume",
+			filepath.Join(dir, bench.RunsFile), filepath.Join(dir, "checkpoints"))
 	}
 	if err != nil {
 		return err
@@ -224,6 +252,37 @@ func writeReport(dir string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s\n", strings.Join([]string{
 		filepath.Join(dir, "fig8.png"), filepath.Join(dir, "curves.png"),
 		filepath.Join(dir, "summary.csv"), filepath.Join(dir, "summary.md")}, ", "))
+	return nil
+}
+
+const statusDoc = `Lists the runs of the sweep in DIR: finished (with their horizon),
+partial (with the iteration of their last checkpoint) and missing, from
+DIR/runs.jsonl, DIR/checkpoints and the suite the sweep recorded in
+DIR/sweep.json.
+`
+
+func status(args []string, stdout, stderr io.Writer) error {
+	fs, parse := newFlags("status", statusDoc, stderr)
+	in := fs.String("in", "", "sweep directory")
+	if err := parse(args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{"--in DIR is required"}
+	}
+	if st, err := os.Stat(*in); err != nil || !st.IsDir() {
+		return usageError{fmt.Sprintf("--in %s: not a directory", *in)}
+	}
+	sts, err := bench.Status(*in)
+	if err != nil {
+		return err
+	}
+	n := map[string]int{}
+	for _, st := range sts {
+		n[st.State]++
+		fmt.Fprintf(stdout, "%-8s %-40s %s\n", st.State, st.ID, st.Detail)
+	}
+	fmt.Fprintf(stdout, "%d finished, %d partial, %d missing\n", n[bench.StateFinished], n[bench.StatePartial], n[bench.StateMissing])
 	return nil
 }
 

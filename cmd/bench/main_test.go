@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/spadlab/spad/bench"
+	"github.com/spadlab/spad/train"
 )
 
 // childEnv makes the test binary act as the bench command, so that a sweep
@@ -18,7 +21,10 @@ const childEnv = "SPAD_BENCH_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -35,10 +41,10 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "Usage: bench <command>"},
-		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, report, perf)`},
+		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, status, report, perf)`},
 		{[]string{"sweep"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
 		{[]string{"sweep", "--suite", "a", "--suite-file", "b"}, "bench: give exactly one of"},
-		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, mnist-fig8, mnist-fig8-short)`},
+		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, cifar-fig9, mnist-fig8, mnist-fig8-short)`},
 		{[]string{"sweep", "--suite-file", "../../bench/testdata/fuzz/FuzzSuite/empty"}, "FuzzSuite/empty: line 1, column 1: invalid character 'g'"},
 		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "0"}, "bench: --jobs must be ≥ 1, got 0"},
 		{[]string{"sweep", "--suite", "mnist-fig8", "--jobs", "x"}, `bench: invalid value "x" for flag -jobs`},
@@ -166,5 +172,119 @@ func TestPerfCommand(t *testing.T) {
 	code, stdout, stderr := runCmd(context.Background(), "perf", "--only", "gemm", "--threads", "1", "--min-time", "1ms")
 	if code != 0 || !strings.Contains(stdout, "machine: ") || !strings.Contains(stdout, "square 512×512×512") {
 		t.Errorf("status %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// onlyRecord reads the single run of a sweep directory.
+func onlyRecord(t *testing.T, dir string) bench.Line {
+	t.Helper()
+	lines, _, warn, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	if err != nil || warn != "" {
+		t.Fatal(err, warn)
+	}
+	lines = bench.Latest(lines)
+	if len(lines) != 1 {
+		t.Fatalf("%s: %d runs, want 1", dir, len(lines))
+	}
+	return lines[0]
+}
+
+func sameCurves(t *testing.T, what string, a, b bench.Line) {
+	t.Helper()
+	ca, cb := a.Record.Curves, b.Record.Curves
+	if len(ca) != len(cb) {
+		t.Fatalf("%s: %d curve points vs %d", what, len(ca), len(cb))
+	}
+	for i := range ca {
+		if ca[i] != cb[i] {
+			t.Fatalf("%s: point %d differs: %+v vs %+v", what, i, ca[i], cb[i])
+		}
+	}
+	if a.Record.TestLoss != b.Record.TestLoss || a.Record.TrainLoss != b.Record.TrainLoss {
+		t.Fatalf("%s: final losses %v/%v vs %v/%v", what, a.Record.TestLoss, a.Record.TrainLoss, b.Record.TestLoss, b.Record.TrainLoss)
+	}
+}
+
+// A sweep interrupted in the middle of a run (its child asked to stop,
+// as Ctrl-C does) resumes that run from its checkpoint when the same
+// command runs again, and the finished record equals an uninterrupted
+// run's bit for bit. The finished run's checkpoint is then filed as its
+// final state, and a longer horizon continues from it, equal again to a
+// run made at that horizon from the start.
+func TestSweepMidRunResumeAndExtend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on MNIST in child processes")
+	}
+	t.Setenv(childEnv, "1")
+	base := []string{"sweep", "--suite-file", "../../bench/testdata/long.json", "--jobs", "1", "--no-download", "--report=false", "--checkpoint-every", "50"}
+	cut, whole := t.TempDir(), t.TempDir()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ck := bench.CheckpointPath(cut, "long/spad/r1")
+	go func() {
+		for ctx.Err() == nil {
+			if info, err := train.PeekCheckpoint(ck); err == nil && info.Iter >= 300 {
+				cancel()
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	code, stdout, stderr := runCmd(ctx, append(base, "--out", cut)...)
+	if code != 1 || !strings.Contains(stderr, "partial ones checkpointed in") {
+		t.Fatalf("interrupted sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	info, err := train.PeekCheckpoint(ck)
+	if err != nil || info.Iter < 300 || info.Iter >= 1500 {
+		t.Fatalf("checkpoint after the interruption: %+v %v", info, err)
+	}
+	code, stdout, _ = runCmd(context.Background(), "status", "--in", cut)
+	if code != 0 || !strings.Contains(stdout, "partial  long/spad/r1") || !strings.Contains(stdout, "0 finished, 1 partial, 0 missing") {
+		t.Errorf("status of the interrupted sweep: %d\n%s", code, stdout)
+	}
+
+	code, stdout, stderr = runCmd(context.Background(), append(base, "--out", cut)...)
+	if code != 0 || !strings.Contains(stdout, "resuming at iteration") {
+		t.Fatalf("resumed sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = runCmd(context.Background(), append(base, "--out", whole)...); code != 0 {
+		t.Fatalf("uninterrupted sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	a, b := onlyRecord(t, cut), onlyRecord(t, whole)
+	sameCurves(t, "resumed vs uninterrupted", a, b)
+	if len(a.Record.ResumedAt) != 1 || a.Record.ResumedAt[0] != info.Iter || b.Record.ResumedAt != nil {
+		t.Errorf("resumed_at: %v (want [%d]) and %v (want none)", a.Record.ResumedAt, info.Iter, b.Record.ResumedAt)
+	}
+	if _, err := os.Stat(ck); !os.IsNotExist(err) {
+		t.Errorf("the finished run's mid-run checkpoint is still there: %v", err)
+	}
+	if _, err := os.Stat(bench.FinalCheckpointPath(cut, "long/spad/r1")); err != nil {
+		t.Errorf("no final checkpoint: %v", err)
+	}
+	if logs, _ := os.ReadFile(filepath.Join(cut, "logs", "long_spad_r1.log")); !strings.Contains(string(logs), "resumed long/spad/r1 at iteration") {
+		t.Errorf("run log:\n%s", logs)
+	}
+
+	// A longer horizon continues the finished run from its final state.
+	if code, stdout, stderr = runCmd(context.Background(), append(base, "--out", cut, "--iters", "2000")...); code != 0 || !strings.Contains(stdout, "1 extended") {
+		t.Fatalf("extended sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	long := t.TempDir()
+	if code, stdout, stderr = runCmd(context.Background(), append(base, "--out", long, "--iters", "2000")...); code != 0 {
+		t.Fatalf("2,000-iteration sweep: status %d\n%s%s", code, stdout, stderr)
+	}
+	ext := onlyRecord(t, cut)
+	sameCurves(t, "extended vs made at 2,000", ext, onlyRecord(t, long))
+	if len(ext.Record.ExtendedFrom) != 1 || ext.Record.ExtendedFrom[0] != 1500 || ext.Record.Iters != 2000 {
+		t.Errorf("extended record: iters %d, extended_from %v", ext.Record.Iters, ext.Record.ExtendedFrom)
+	}
+	code, stdout, _ = runCmd(context.Background(), "status", "--in", cut)
+	if code != 0 || !strings.Contains(stdout, "finished long/spad/r1") || !strings.Contains(stdout, "2000 iterations") {
+		t.Errorf("status after the extension: %d\n%s", code, stdout)
+	}
+	// A shorter horizon than what is done is refused.
+	if code, _, stderr = runCmd(context.Background(), append(base, "--out", cut, "--iters", "1000")...); code != 1 || !strings.Contains(stderr, "beyond the 1000 asked") {
+		t.Errorf("shorter horizon: status %d, %s", code, stderr)
 	}
 }
