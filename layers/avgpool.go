@@ -11,6 +11,7 @@ import (
 // channel, without padding. It saves nothing: its backward only needs the
 // shapes.
 type AvgPool2D struct {
+	nn.Membership
 	K, Stride int
 	c, h, w   int
 }

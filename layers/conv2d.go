@@ -15,6 +15,7 @@ import (
 // or SPAD, each (sample, channel) map of H·W positions compressed to
 // K = ⌈keep·H·W⌉ values.
 type Conv2D struct {
+	nn.Membership
 	InC, OutC, KH, KW, Stride, Pad int
 	W, B                           *nn.Param
 	// Estimator chooses what is saved for the filter gradient; set it
@@ -69,15 +70,13 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEstimator(c.Name(), c.Estimator); err != nil {
+		return nil, err
+	}
 	c.shape = kernels.ConvShape{C: c.InC, H: in[1], W: in[2], K: c.OutC, KH: c.KH, KW: c.KW, Stride: c.Stride, Pad: c.Pad}
 	c.W = nn.NewParam(fmt.Sprintf("%d.conv.weight", c.index), c.OutC, c.InC, c.KH, c.KW)
 	c.B = nn.NewParam(fmt.Sprintf("%d.conv.bias", c.index), c.OutC)
-	bound := fanInBound(c.InC * c.KH * c.KW)
-	uniformInit(c.W.Value, bound, c.seed, c.index, 0)
-	uniformInit(c.B.Value, bound, c.seed, c.index, 1)
-	if err := c.Estimator.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Name(), err)
-	}
+	c.initParams()
 	c.inj.plan(c.Estimator, c.seed, c.index, batch, c.InC, in[1]*in[2])
 	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
 	if c.inj.active {
@@ -89,6 +88,30 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 		}
 	}
 	return out, nil
+}
+
+// BuildInference implements nn.InferenceBuilder: the filters and bias
+// without gradients, the convolution's scratch for a chunk, nothing saved,
+// the estimator ignored.
+func (c *Conv2D) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
+	out, err := c.OutShape(in)
+	if err != nil {
+		return nil, err
+	}
+	c.shape = kernels.ConvShape{C: c.InC, H: in[1], W: in[2], K: c.OutC, KH: c.KH, KW: c.KW, Stride: c.Stride, Pad: c.Pad}
+	c.W = nn.NewInferenceParam(fmt.Sprintf("%d.conv.weight", c.index), c.OutC, c.InC, c.KH, c.KW)
+	c.B = nn.NewInferenceParam(fmt.Sprintf("%d.conv.bias", c.index), c.OutC)
+	c.initParams()
+	c.inj = injection{}
+	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
+	c.xhatLen, c.pscr = 0, 0
+	return out, nil
+}
+
+func (c *Conv2D) initParams() {
+	bound := fanInBound(c.InC * c.KH * c.KW)
+	uniformInit(c.W.Value, bound, c.seed, c.index, 0)
+	uniformInit(c.B.Value, bound, c.seed, c.index, 1)
 }
 
 // ScratchFloats implements nn.Scratcher: the convolution's own scratch, and

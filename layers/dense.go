@@ -13,6 +13,7 @@ import (
 // weight gradient dW = dyᵀ·x does, so x is what the layer saves — in full
 // with the baseline estimator, compressed with RAD or SPAD (see Estimator).
 type Dense struct {
+	nn.Membership
 	In, Out int
 	W, B    *nn.Param
 	// Estimator chooses what is saved for the weight gradient; set it
@@ -63,14 +64,12 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Estimator.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", d.Name(), err)
+	if err := checkEstimator(d.Name(), d.Estimator); err != nil {
+		return nil, err
 	}
 	d.W = nn.NewParam(fmt.Sprintf("%d.dense.weight", d.index), d.Out, d.In)
 	d.B = nn.NewParam(fmt.Sprintf("%d.dense.bias", d.index), d.Out)
-	bound := fanInBound(d.In)
-	uniformInit(d.W.Value, bound, d.seed, d.index, 0)
-	uniformInit(d.B.Value, bound, d.seed, d.index, 1)
+	d.initParams()
 	d.weightFn, d.dataFn = d.weightGrad, d.inputGrad
 	d.inj.plan(d.Estimator, d.seed, d.index, batch, 1, d.In)
 	if d.inj.active {
@@ -84,6 +83,27 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 		}
 	}
 	return out, nil
+}
+
+// BuildInference implements nn.InferenceBuilder: the weights and bias
+// without gradients, nothing saved, the estimator ignored.
+func (d *Dense) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
+	out, err := d.OutShape(in)
+	if err != nil {
+		return nil, err
+	}
+	d.W = nn.NewInferenceParam(fmt.Sprintf("%d.dense.weight", d.index), d.Out, d.In)
+	d.B = nn.NewInferenceParam(fmt.Sprintf("%d.dense.bias", d.index), d.Out)
+	d.initParams()
+	d.inj = injection{}
+	d.pscr, d.xhatRow, d.dsubLen = 0, 0, 0
+	return out, nil
+}
+
+func (d *Dense) initParams() {
+	bound := fanInBound(d.In)
+	uniformInit(d.W.Value, bound, d.seed, d.index, 0)
+	uniformInit(d.B.Value, bound, d.seed, d.index, 1)
 }
 
 // ScratchFloats implements nn.Scratcher: the projector's scratch, rows

@@ -16,6 +16,7 @@ import (
 // element uses 16 random bits, so P is applied rounded to a multiple of
 // 2⁻¹⁶ (the scale uses the rounded value).
 type Dropout struct {
+	nn.Membership
 	P      float64
 	size   int
 	stride int
@@ -49,6 +50,16 @@ func (d *Dropout) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	d.mask = make([]uint64, batch*d.stride)
 	d.thresh = uint32(math.Round(d.P * (1 << 16)))
 	d.scale = float32(1 / (1 - float64(d.thresh)/(1<<16)))
+	return in, nil
+}
+
+// BuildInference implements nn.InferenceBuilder: no mask (dropout is the
+// identity in inference).
+func (d *Dropout) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
+	if _, err := d.Build(in, 0, chunk); err != nil {
+		return nil, err
+	}
+	d.mask = nil
 	return in, nil
 }
 

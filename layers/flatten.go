@@ -8,7 +8,10 @@ import (
 
 // Flatten turns a C×H×W sample into a vector of C·H·W features. Samples are
 // stored contiguously, so it only copies; it saves nothing.
-type Flatten struct{ size int }
+type Flatten struct {
+	nn.Membership
+	size int
+}
 
 // NewFlatten returns a Flatten layer.
 func NewFlatten() *Flatten { return &Flatten{} }

@@ -1,6 +1,11 @@
 package layers
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
 	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/kernels"
@@ -163,3 +168,71 @@ func (c *Conv2D) SelectionNeed() (floats, period int) { return c.inj.selectionNe
 
 // SetSelection implements nn.Selector.
 func (c *Conv2D) SetSelection(phase int, buf []float32) { c.inj.setSelection(phase, buf) }
+
+// checkEstimator validates the estimator of layer name. A RAD or SPAD
+// estimator whose fields are left at zero is refused with an error naming
+// every missing field (there are no hidden defaults; the command line's are
+// keep 0.1, m 10, k_max 10).
+func checkEstimator(name string, e inject.Estimator) error {
+	var missing []string
+	if e.Mode == inject.RAD || e.Mode == inject.SPAD {
+		if e.Keep == 0 {
+			missing = append(missing, "Keep")
+		}
+		if e.Mode == inject.SPAD {
+			if e.M == 0 {
+				missing = append(missing, "M")
+			}
+			if e.KMax == 0 {
+				missing = append(missing, "KMax")
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: the %s estimator needs %s set (for example Keep 0.1, M 10, KMax 10, the command line's defaults)", name, e.Mode, strings.Join(missing, ", "))
+	}
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// State implements nn.Stateful: the scheduler's state as JSON, nil when the
+// layer saves its input as is.
+func (d *Dense) State() ([]byte, error) { return schedState(d.inj.sched) }
+
+// Restore implements nn.Stateful.
+func (d *Dense) Restore(b []byte) error { return schedRestore(d.inj.sched, b) }
+
+// State implements nn.Stateful: the scheduler's state as JSON, nil when the
+// layer saves its input as is.
+func (c *Conv2D) State() ([]byte, error) { return schedState(c.inj.sched) }
+
+// Restore implements nn.Stateful.
+func (c *Conv2D) Restore(b []byte) error { return schedRestore(c.inj.sched, b) }
+
+func schedState(s *inject.Scheduler) ([]byte, error) {
+	if s == nil {
+		return nil, nil
+	}
+	return json.Marshal(s.State())
+}
+
+func schedRestore(s *inject.Scheduler, b []byte) error {
+	if s == nil {
+		if len(b) != 0 {
+			return fmt.Errorf("state %.40q for a layer that keeps no estimator state", b)
+		}
+		return nil
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("no state for a layer whose %s estimator keeps one", s.Estimator().Mode)
+	}
+	var st inject.SchedulerState
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return fmt.Errorf("estimator state: %w", err)
+	}
+	return s.Restore(st)
+}

@@ -10,6 +10,7 @@ import (
 // ReLU is max(x, 0). It saves one bit per element (the sign of its input),
 // not a float copy.
 type ReLU struct {
+	nn.Membership
 	size   int      // elements per sample
 	stride int      // mask words per sample (per-sample layout)
 	contig bool     // one bit string for the whole batch
@@ -41,6 +42,16 @@ func (r *ReLU) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	} else {
 		r.mask = make([]uint64, batch*r.stride)
 	}
+	return in, nil
+}
+
+// BuildInference implements nn.InferenceBuilder: no mask.
+func (r *ReLU) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
+	r.size = in.Size()
+	if r.size <= 0 {
+		return nil, fmt.Errorf("relu: empty input shape %v", in)
+	}
+	r.contig, r.stride, r.mask = true, (r.size+63)/64, nil
 	return in, nil
 }
 

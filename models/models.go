@@ -18,8 +18,10 @@ type Options struct {
 	// Dropout, when > 0, inserts forward dropout with this probability
 	// after every hidden ReLU (the paper's dropout comparison).
 	Dropout float64
-	// Estimator is the gradient estimator of every Dense and Conv2D layer
-	// (the zero value is the baseline).
+	// Estimator is the gradient estimator the registered models give every
+	// Dense and Conv2D layer (the zero value is the baseline). A Spec's
+	// Layers function decides how to use it; one that sets estimators per
+	// layer keeps its own.
 	Estimator inject.Estimator
 }
 
@@ -33,16 +35,16 @@ type Spec struct {
 	Iters       int      // default number of iterations
 	LR          float64  // default learning rate (Adam)
 	WD          float64  // default weight decay
-	// Layers builds a fresh list of layers.
+	// Layers builds a fresh list of layers for o, with the estimators it
+	// chooses (the registered models put o.Estimator on every Dense and
+	// Conv2D layer).
 	Layers func(o Options) []nn.Layer
 }
 
-// New assembles an unbuilt network from the spec, with o.Estimator on every
-// Dense and Conv2D layer.
+// New assembles an unbuilt network from the spec's Layers. It does not
+// change the estimators Layers set, so a Spec may give each layer its own.
 func (s Spec) New(o Options) *nn.Network {
-	ls := s.Layers(o)
-	SetEstimator(ls, o.Estimator)
-	return nn.NewNetwork(s.Input, ls...)
+	return nn.NewNetwork(s.Input, s.Layers(o)...)
 }
 
 // SetEstimator sets e as the gradient estimator of every Dense and Conv2D
@@ -96,7 +98,8 @@ func withDropout(o Options, ls ...nn.Layer) []nn.Layer {
 }
 
 // SmallFCNet is the paper's MNIST network: 784-300-300-300-10, with bias
-// and ReLU on the hidden layers; the softmax is part of the loss.
+// and ReLU on the hidden layers; the softmax is part of the loss. Every
+// Dense layer gets o.Estimator.
 func SmallFCNet(o Options) []nn.Layer {
 	var ls []nn.Layer
 	in := 784
@@ -105,12 +108,15 @@ func SmallFCNet(o Options) []nn.Layer {
 		ls = append(ls, withDropout(o, layers.NewReLU())...)
 		in = 300
 	}
-	return append(ls, layers.NewDense(300, 10))
+	ls = append(ls, layers.NewDense(300, 10))
+	SetEstimator(ls, o.Estimator)
+	return ls
 }
 
 // SmallConvNet is the paper's CIFAR-10 network: conv 5×5 3→16 pad 2, ReLU,
 // conv 5×5 16→32 pad 2, ReLU, avgpool 2, conv 5×5 32→32 pad 2, ReLU, conv
-// 5×5 32→32 pad 2, ReLU, avgpool 2, flatten, dense 2048→10.
+// 5×5 32→32 pad 2, ReLU, avgpool 2, flatten, dense 2048→10. Every Conv2D
+// and Dense layer gets o.Estimator.
 func SmallConvNet(o Options) []nn.Layer {
 	var ls []nn.Layer
 	ls = append(ls, layers.NewConv2D(3, 16, 5, 1, 2))
@@ -123,6 +129,7 @@ func SmallConvNet(o Options) []nn.Layer {
 	ls = append(ls, layers.NewConv2D(32, 32, 5, 1, 2))
 	ls = append(ls, withDropout(o, layers.NewReLU())...)
 	ls = append(ls, layers.NewAvgPool2D(2, 2), layers.NewFlatten(), layers.NewDense(2048, 10))
+	SetEstimator(ls, o.Estimator)
 	return ls
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/layers"
 	"github.com/spadlab/spad/nn"
 )
 
@@ -57,6 +59,31 @@ func TestPaperArchitectures(t *testing.T) {
 		withDrop := spec.New(Options{Dropout: 0.1})
 		if d := len(withDrop.Layers) - len(net.Layers); d != c.dropout {
 			t.Errorf("%s: dropout adds %d layers, want %d", c.name, d, c.dropout)
+		}
+	}
+}
+
+// A Spec whose Layers sets estimators per layer keeps them: New does not
+// overwrite them with Options.Estimator.
+func TestNewKeepsPerLayerEstimators(t *testing.T) {
+	rad := inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.5}
+	s := Spec{Name: "custom", Input: nn.Shape{8}, Layers: func(o Options) []nn.Layer {
+		a, b := layers.NewDense(8, 4), layers.NewDense(4, 2)
+		a.Estimator = rad
+		return []nn.Layer{a, layers.NewReLU(), b}
+	}}
+	net := s.New(Options{Estimator: inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 2, KMax: 2}})
+	if got := net.Layers[0].(*layers.Dense).Estimator; got != rad {
+		t.Fatalf("layer 0 estimator = %v, want %v", got, rad)
+	}
+	if got := net.Layers[2].(*layers.Dense).Estimator; got != (inject.Estimator{}) {
+		t.Fatalf("layer 2 estimator = %v, want the baseline", got)
+	}
+	// The registered models still apply Options.Estimator to every layer.
+	spec, _ := Get("smallfc")
+	for i, l := range spec.New(Options{Estimator: rad}).Layers {
+		if d, ok := l.(*layers.Dense); ok && d.Estimator != rad {
+			t.Fatalf("smallfc layer %d estimator = %v", i, d.Estimator)
 		}
 	}
 }

@@ -24,6 +24,7 @@ type Network struct {
 	chunk   int
 	seed    uint64
 	built   bool
+	infer   bool // built by BuildInference
 	bufs    [2][]float32
 	dlogits []float32
 	scratch []float32
@@ -42,12 +43,33 @@ func NewNetwork(in Shape, layers ...Layer) *Network {
 // chunks of up to chunk samples (chunk ≤ 0 chooses it from
 // DefaultChunkFloats). The seed keys every random draw of the layers,
 // including their initial weights.
+//
+// A layer object belongs to the first network that builds it: Build refuses
+// a layer (embedding Membership, as every layer of package layers does)
+// that another network has built, or that appears twice in this one.
 func (n *Network) Build(batch, chunk int, seed uint64) error {
-	if n.built {
-		return errors.New("nn: network already built")
-	}
 	if batch < 1 {
 		return fmt.Errorf("nn: batch size must be ≥ 1, got %d", batch)
+	}
+	return n.build(batch, chunk, seed, false)
+}
+
+// BuildInference builds the network for inference only (Predict and
+// Evaluate, never TrainStep): parameters without gradients, activations for
+// one chunk of up to chunk samples (chunk ≤ 0 chooses it from
+// DefaultChunkFloats), nothing saved for backward and no estimator state.
+// The seed draws the initial weights, which loading a weights file then
+// replaces. Layers that implement InferenceBuilder are built with it, others
+// with Build(in, chunk, chunk).
+func (n *Network) BuildInference(chunk int, seed uint64) error {
+	return n.build(0, chunk, seed, true)
+}
+
+// build is Build (infer false) or BuildInference (infer true: batch is
+// ignored and set to the chunk).
+func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
+	if n.built {
+		return errors.New("nn: network already built")
 	}
 	if len(n.Layers) == 0 {
 		return errors.New("nn: network has no layers")
@@ -55,6 +77,15 @@ func (n *Network) Build(batch, chunk int, seed uint64) error {
 	if n.In.Size() <= 0 {
 		return fmt.Errorf("nn: invalid input shape %v", n.In)
 	}
+	if err := n.claim(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			n.release()
+			n.shapes, n.params = nil, nil
+		}
+	}()
 	n.seed = seed
 	// The chunk depends on the largest activation, known before Build from
 	// the layers that implement ShapeInferer (a layer that does not ends
@@ -76,15 +107,23 @@ func (n *Network) Build(batch, chunk int, seed uint64) error {
 	if chunk <= 0 {
 		chunk = max(1, DefaultChunkFloats/maxAct)
 	}
+	if infer {
+		batch = chunk
+	}
 	chunk = min(chunk, batch)
-	n.batch, n.chunk = batch, chunk
+	n.batch, n.chunk, n.infer = batch, chunk, infer
 	n.shapes = []Shape{n.In}
 	maxAct = n.In.Size()
 	for i, l := range n.Layers {
 		if s, ok := l.(Seeded); ok {
 			s.SetSeed(seed, i)
 		}
-		out, err := l.Build(n.shapes[i], batch, chunk)
+		var out Shape
+		if ib, ok := l.(InferenceBuilder); ok && infer {
+			out, err = ib.BuildInference(n.shapes[i], chunk)
+		} else {
+			out, err = l.Build(n.shapes[i], batch, chunk)
+		}
 		if err != nil {
 			return fmt.Errorf("nn: layer %d (%s): %w", i, l.Name(), err)
 		}
@@ -115,10 +154,12 @@ func (n *Network) Build(batch, chunk int, seed uint64) error {
 			}
 		}
 	}
-	n.planSelection()
+	if !infer {
+		n.planSelection()
+		n.dlogits = make([]float32, batch*out[0])
+	}
 	n.bufs[0] = make([]float32, chunk*maxAct)
 	n.bufs[1] = make([]float32, chunk*maxAct)
-	n.dlogits = make([]float32, batch*out[0])
 	seen := map[string]bool{}
 	for _, p := range n.params {
 		if seen[p.Name] {
@@ -136,21 +177,85 @@ type ShapeInferer interface {
 	OutShape(in Shape) (Shape, error)
 }
 
-// Batch returns the batch size the network was built for.
+// Built reports whether Build or BuildInference has succeeded.
+func (n *Network) Built() bool { return n.built }
+
+// InferenceOnly reports whether the network was built by BuildInference.
+func (n *Network) InferenceOnly() bool { return n.infer }
+
+// Batch returns the batch size the network was built for (the chunk for a
+// network built for inference), 0 before Build.
 func (n *Network) Batch() int { return n.batch }
 
-// Chunk returns the number of samples processed per forward/backward call.
+// Chunk returns the number of samples processed per forward/backward call,
+// 0 before Build.
 func (n *Network) Chunk() int { return n.chunk }
 
-// Classes returns the number of output classes.
-func (n *Network) Classes() int { return n.shapes[len(n.shapes)-1][0] }
+// Classes returns the number of output classes, 0 before Build.
+func (n *Network) Classes() int {
+	if !n.built {
+		return 0
+	}
+	return n.shapes[len(n.shapes)-1][0]
+}
 
 // Shapes returns the per-sample shape entering each layer, followed by the
-// output shape.
+// output shape (nil before Build).
 func (n *Network) Shapes() []Shape { return n.shapes }
 
-// Params returns every trainable parameter, in layer order.
+// Params returns every trainable parameter, in layer order (nil before
+// Build).
 func (n *Network) Params() []*Param { return n.params }
+
+// Membership records the network a layer belongs to. Embedding it in a
+// layer type makes Network.Build refuse the layer in a second network, or
+// twice in one: the second Build would replace the layer's weights and
+// buffers, leaving the first network training orphaned copies. Every layer
+// of package layers embeds it.
+type Membership struct{ owner *Network }
+
+// Owner returns the network that built the layer, or nil.
+func (m *Membership) Owner() *Network { return m.owner }
+
+func (m *Membership) membership() *Membership { return m }
+
+// owned is implemented by layers that embed Membership.
+type owned interface{ membership() *Membership }
+
+// claim makes n the owner of its layers, or fails naming the first layer
+// that already belongs to a network (n included: a layer listed twice).
+func (n *Network) claim() error {
+	for i, l := range n.Layers {
+		if l == nil {
+			n.release()
+			return fmt.Errorf("nn: layer %d is nil", i)
+		}
+		o, ok := l.(owned)
+		if !ok {
+			continue
+		}
+		m := o.membership()
+		if m.owner != nil {
+			what := "another network"
+			if m.owner == n {
+				what = "this network at an earlier position (a layer object can appear only once)"
+			}
+			n.release()
+			return fmt.Errorf("nn: layer %d (%s) already belongs to %s; create a new layer", i, l.Name(), what)
+		}
+		m.owner = n
+	}
+	return nil
+}
+
+// release gives up n's claim on its layers (after a failed Build).
+func (n *Network) release() {
+	for _, l := range n.Layers {
+		if o, ok := l.(owned); ok && o.membership().owner == n {
+			o.membership().owner = nil
+		}
+	}
+}
 
 // ParamCount returns the total number of trainable scalars.
 func (n *Network) ParamCount() int {
@@ -290,8 +395,15 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 // loss and the number of correct predictions. It does not update the
 // parameters (see package train's optimisers). If afterForward is not nil,
 // it is called between the forward and the backward pass (memory sampling).
+//
+// Misuse — a network not built for training, count outside [1, Batch()],
+// too few inputs or labels, a label out of range — is a programmer error and
+// panics with the message CheckTrain returns; check data that comes from
+// users with CheckTrain first. TrainStep does not allocate.
 func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, afterForward func()) (loss float64, correct int) {
-	n.check(x, labels, count)
+	if err := n.CheckTrain(x, labels, count); err != nil {
+		panic(err.Error())
+	}
 	for _, p := range n.params {
 		clear(p.Grad)
 	}
@@ -326,14 +438,14 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 // Evaluate runs count samples of x forward without saving anything and
 // returns the summed loss and the number of correct predictions. count may
 // exceed the batch size: the samples are processed chunk by chunk.
+//
+// Misuse (see CheckEval) is a programmer error and panics with the message
+// CheckEval returns.
 func (n *Network) Evaluate(x []float32, labels []uint8, count int) (loss float64, correct int) {
-	if !n.built {
-		panic("nn: Evaluate on a network that was not built")
+	if err := n.CheckEval(x, labels, count); err != nil {
+		panic(err.Error())
 	}
 	in := n.In.Size()
-	if len(x) < count*in || len(labels) < count {
-		panic(fmt.Sprintf("nn: Evaluate: %d samples need %d inputs and %d labels, got %d and %d", count, count*in, count, len(x), len(labels)))
-	}
 	for off := 0; off < count; off += n.batch {
 		c := min(n.batch, count-off)
 		l, k := n.forward(x[off*in:(off+c)*in], c, -1, false, labels[off:off+c])
@@ -343,20 +455,45 @@ func (n *Network) Evaluate(x []float32, labels []uint8, count int) (loss float64
 	return loss, correct
 }
 
-func (n *Network) check(x []float32, labels []uint8, count int) {
+// CheckTrain reports why TrainStep(x, labels, count, …) would be refused, or
+// nil: the network is not built (or built for inference only), count is
+// outside [1, Batch()], x or labels are too short, or a label is not a
+// class. It does not allocate when it returns nil.
+func (n *Network) CheckTrain(x []float32, labels []uint8, count int) error {
 	if !n.built {
-		panic("nn: TrainStep on a network that was not built")
+		return errors.New("nn: TrainStep on a network that was not built")
+	}
+	if n.infer {
+		return errors.New("nn: TrainStep on a network built for inference only")
 	}
 	if count < 1 || count > n.batch {
-		panic(fmt.Sprintf("nn: TrainStep with %d samples; the network was built for batches of 1..%d", count, n.batch))
+		return fmt.Errorf("nn: TrainStep with %d samples; the network was built for batches of 1..%d", count, n.batch)
 	}
+	return n.checkData("TrainStep", x, labels, count)
+}
+
+// CheckEval reports why Evaluate(x, labels, count) would be refused, or nil:
+// the network is not built, count < 0, x or labels are too short, or a label
+// is not a class. It does not allocate when it returns nil.
+func (n *Network) CheckEval(x []float32, labels []uint8, count int) error {
+	if !n.built {
+		return errors.New("nn: Evaluate on a network that was not built")
+	}
+	if count < 0 {
+		return fmt.Errorf("nn: Evaluate with %d samples", count)
+	}
+	return n.checkData("Evaluate", x, labels, count)
+}
+
+func (n *Network) checkData(op string, x []float32, labels []uint8, count int) error {
 	if len(x) < count*n.In.Size() || len(labels) < count {
-		panic(fmt.Sprintf("nn: TrainStep: %d samples need %d inputs and %d labels, got %d and %d", count, count*n.In.Size(), count, len(x), len(labels)))
+		return fmt.Errorf("nn: %s: %d samples need %d inputs and %d labels, got %d and %d", op, count, count*n.In.Size(), count, len(x), len(labels))
 	}
 	classes := n.Classes()
-	for _, y := range labels[:count] {
+	for i, y := range labels[:count] {
 		if int(y) >= classes {
-			panic(fmt.Sprintf("nn: label %d out of range for %d classes", y, classes))
+			return fmt.Errorf("nn: %s: label %d of sample %d out of range for %d classes", op, y, i, classes)
 		}
 	}
+	return nil
 }

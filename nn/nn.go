@@ -14,8 +14,6 @@ package nn
 
 import (
 	"fmt"
-
-	"gorgonia.org/tensor"
 )
 
 // Shape is the shape of one sample: (features) for flat data, (C, H, W) for
@@ -78,29 +76,15 @@ func NewParam(name string, shape ...int) *Param {
 	return &Param{Name: name, Shape: append([]int(nil), shape...), Value: make([]float32, n), Grad: make([]float32, n)}
 }
 
-// Tensor returns a gorgonia tensor that shares the parameter's values:
-// writing to it changes the parameter.
-func (p *Param) Tensor() *tensor.Dense {
-	return tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Value))
-}
-
-// GradTensor returns a gorgonia tensor that shares the parameter's gradient.
-func (p *Param) GradTensor() *tensor.Dense {
-	return tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Grad))
-}
-
-// Set copies t's values into the parameter. t must be a float32 tensor with
-// the parameter's number of elements.
-func (p *Param) Set(t *tensor.Dense) error {
-	data, ok := t.Data().([]float32)
-	if !ok {
-		return fmt.Errorf("nn: param %s: tensor holds %T, want []float32", p.Name, t.Data())
+// NewInferenceParam allocates a parameter of the given shape with zero
+// values and no gradient (Grad is nil): the parameters of a network built for
+// inference only (see Network.BuildInference).
+func NewInferenceParam(name string, shape ...int) *Param {
+	n := 1
+	for _, d := range shape {
+		n *= d
 	}
-	if len(data) != len(p.Value) {
-		return fmt.Errorf("nn: param %s: tensor has %d elements (shape %v), want %d (shape %v)", p.Name, len(data), t.Shape(), len(p.Value), p.Shape)
-	}
-	copy(p.Value, data)
-	return nil
+	return &Param{Name: name, Shape: append([]int(nil), shape...), Value: make([]float32, n)}
 }
 
 // Step describes the work a layer is asked to do: which training iteration,
@@ -173,20 +157,6 @@ type Scratcher interface {
 	UseScratch(s []float32)
 }
 
-// Float32s returns the float32 values backing t, which must be a dense
-// float32 tensor. Batches held in gorgonia tensors pass to TrainStep and
-// Evaluate through it without a copy.
-func Float32s(t *tensor.Dense) ([]float32, error) {
-	if t == nil {
-		return nil, fmt.Errorf("nn: nil tensor")
-	}
-	data, ok := t.Data().([]float32)
-	if !ok {
-		return nil, fmt.Errorf("nn: tensor holds %T, want []float32", t.Data())
-	}
-	return data, nil
-}
-
 // Selector is implemented by layers that need extra memory only at some
 // steps: SPAD layers score candidate projections once every Period steps.
 // The Network staggers their phases so that, as far as the periods allow, no
@@ -199,4 +169,34 @@ type Selector interface {
 	// SetSelection gives the layer its phase (0 ≤ phase < period) and its
 	// part of the arena, before the first training step.
 	SetSelection(phase int, buf []float32)
+}
+
+// InferenceBuilder is implemented by layers that can be built for inference
+// only (Network.BuildInference): parameters without gradients
+// (NewInferenceParam), buffers for one chunk of samples, nothing kept for
+// backward, no estimator state. A layer that does not implement it is built
+// with Build(in, chunk, chunk) instead.
+type InferenceBuilder interface {
+	BuildInference(in Shape, chunk int) (Shape, error)
+}
+
+// Stateful is implemented by layers (and optimisers) that carry state from
+// one training step to the next, so that a checkpoint can save it and a
+// resumed run continue exactly. The state is small, self-describing data
+// (JSON); it never includes parameters or buffers that the next step
+// overwrites.
+//
+// Built-in implementations: layers.Dense and layers.Conv2D with a RAD or
+// SPAD estimator (their scheduler: step, selected and pending candidate).
+// Dropout does not implement it: its masks are keyed by (seed, layer,
+// iteration) and need nothing saved. A checkpoint saves Network.States after
+// a step and, on resume, calls Network.RestoreStates on a network built the
+// same way (same layers, estimators and seed) before the next step.
+type Stateful interface {
+	// State returns the layer's state, or nil when it has none (for
+	// example a Dense layer with the baseline estimator).
+	State() ([]byte, error)
+	// Restore sets the state returned by State of a layer built the same
+	// way. Restore(nil) is valid only for a layer whose State is nil.
+	Restore(state []byte) error
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/rng"
+	"github.com/spadlab/spad/tensorio"
 	"github.com/spadlab/spad/train"
 )
 
@@ -45,7 +46,7 @@ func ExampleFit() {
 	if err := net.Build(50, 0, 7); err != nil {
 		panic(err)
 	}
-	x, err := nn.Float32s(images)
+	x, err := tensorio.Float32s(images)
 	if err != nil {
 		panic(err)
 	}
