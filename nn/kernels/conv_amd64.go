@@ -28,8 +28,8 @@ func convAddConstAVX2(dst, src []float32, b float32)
 //go:noescape
 func convSum32AVX2(x []float32) float32
 
-// convFwdTileAVX2 is convFwdTileGo: for i < 4 and the three 8-position
-// vectors (x0, y0), (x1, y1), (x2, y2),
+// convFwdTileAVX2 is convFwdTileRef with 8 lanes: for i < 4 and the three
+// 8-position vectors (x0, y0), (x1, y1), (x2, y2),
 // y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l] for l < 8, where s
 // is bias[i], or the old y[yv+i*ldy+l] when acc (offs holds int32 bit
 // patterns; one fused multiply-add per p, p ascending). k >= 1;
@@ -38,17 +38,17 @@ func convSum32AVX2(x []float32) float32
 //go:noescape
 func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
 
-// convFilterTilesAVX2 is convFilterTilesGo: nt filter tiles of the same
-// four channels, tile t over the three lowered rows whose offsets are
-// offs[3t], offs[3t+1], offs[3t+2] (int32 bit patterns); for i < 4 and
-// j < 3 the sum of convFilterTileGo's out[3i+j], accumulated in eight lanes
+// convFilterTilesAVX2 is convFilterTilesRef with 8 lanes: nt filter tiles
+// of the same four channels, tile t over the three lowered rows whose
+// offsets are offs[3t], offs[3t+1], offs[3t+2] (int32 bit patterns); for
+// i < 4 and j < 3 the sum of convFilterTileRef's out[3i+j], accumulated in eight lanes
 // with one fused multiply-add per product, is added into dw[i*ldw+3t+j].
 // nt, ns, rows, nv >= 1; convFilterTiles checks the bounds.
 //
 //go:noescape
 func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
 
-// convFilterTile26AVX2 is convFilterTile26Go: for i < 2 and j < 6,
+// convFilterTile26AVX2 is convFilterTile26Ref with 8 lanes: for i < 2 and j < 6,
 // out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv} dy[s*dys+i*ldk+r*8nv+q] ·
 // x[s*xs+offs[j]+r*wp+q], accumulated in eight lanes, where
 // xjump = xs − rows·wp, djump = dys − rows·8nv and rowgap = wp − 8nv.
@@ -56,3 +56,58 @@ func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy
 //
 //go:noescape
 func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
+
+// convFwdTileAVX512 is convFwdTileAVX2 with 16-position vectors
+// (convFwdTileRef with 16 lanes).
+//
+//go:noescape
+func convFwdTileAVX512(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
+
+// convFilterTilesAVX512 is convFilterTilesAVX2 with 16-float vectors
+// (convFilterTilesRef with 16 lanes; each sum's 16 partial sums are folded
+// to eight, upper half onto lower, then added as on the AVX2 path).
+//
+//go:noescape
+func convFilterTilesAVX512(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+
+// convFilterTile26AVX512 is convFilterTile26AVX2 with 16-float vectors
+// (convFilterTile26Ref with 16 lanes, sums folded as in
+// convFilterTilesAVX512).
+//
+//go:noescape
+func convFilterTile26AVX512(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
+
+// convFwdTileAsm runs the forward tile kernel with vectors of lanes (8 or
+// 16) floats.
+func convFwdTileAsm(lanes, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+	if lanes == 16 {
+		convFwdTileAVX512(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+		return
+	}
+	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+}
+
+// convFilterTilesAsm runs the filter-gradient tiles kernel with vectors of
+// lanes (8 or 16) floats.
+func convFilterTilesAsm(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	if lanes == 16 {
+		convFilterTilesAVX512(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+		return
+	}
+	convFilterTilesAVX2(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+}
+
+// convFilterTile26Asm runs the 2×6 filter-gradient tile kernel with vectors
+// of lanes (8 or 16) floats.
+func convFilterTile26Asm(lanes, ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32) {
+	if lanes == 16 {
+		convFilterTile26AVX512(ns, x, offs, xjump, dy, ldk, djump, rows, nv, rowgap, out)
+		return
+	}
+	convFilterTile26AVX2(ns, x, offs, xjump, dy, ldk, djump, rows, nv, rowgap, out)
+}
+
+func init() {
+	convTable[AVX2] = &convKernels{lanes: 8}
+	convTable[AVX512] = &convKernels{lanes: 16}
+}

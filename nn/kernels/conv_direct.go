@@ -3,11 +3,12 @@ package kernels
 import "math"
 
 // The direct convolution path. For stride-1 convolutions whose output rows
-// are a whole number of 8-float vectors, the forward pass (and the data
+// are a whole number of vectors (8 floats on the AVX2 path, 16 on the
+// AVX-512 path; see convKernels), the forward pass (and the data
 // gradient, a forward convolution with flipped filters) and the filter
 // gradient run as implicit GEMMs on the zero-padded input: a table gives,
 // for every lowered row (c, i, j), the offset c·hp·wp + i·wp + j of its
-// window in the padded sample, so the AVX2 tile kernels read the lowered
+// window in the padded sample, so the tile kernels read the lowered
 // matrix straight from the padded input and nothing is unfolded or packed
 // per output. The work of a chunk is split over Threads() goroutines of the
 // work team (team.go; a call that finds the team busy runs on its own
@@ -22,16 +23,48 @@ var convDirect = true
 // ConvScratchSize, so change it only before sizing scratch.
 var ConvDirectGroup = 16
 
+// convKernels describes the direct path's tile kernels of one kernel path:
+// they work on vectors of lanes floats, and their meanings are
+// convFwdTileRef, convFilterTilesRef and convFilterTile26Ref with that lane
+// width. The kernels are called directly (convFwdTileAsm and the others,
+// which select them by lane width), not through function values: the
+// filter kernels write to arrays on the caller's stack, which an indirect
+// call would move to the heap.
+type convKernels struct {
+	lanes int
+}
+
+// convTable holds the direct path's kernels of each path; nil entries (the
+// generic path, and every path of a pure-Go build) have no direct path.
+// Assembly builds fill it at start-up.
+var convTable [numPaths]*convKernels
+
+// convKernelsFor returns the direct path's kernels for geometry g on the
+// active path, or nil if g does not run on the direct path. Output rows
+// that are not a whole number of the active path's vectors run on the
+// narrower AVX2 kernels when they fit those.
+func convKernelsFor(g convGeom) *convKernels {
+	if !convDirect || g.st != 1 {
+		return nil
+	}
+	ck := convTable[active]
+	if ck != nil && g.ow%ck.lanes != 0 && active == AVX512 {
+		ck = convTable[AVX2]
+	}
+	if ck == nil || g.ow%ck.lanes != 0 {
+		return nil
+	}
+	return ck
+}
+
 // convDirectFwdOK reports whether the forward convolution of geometry g
 // runs on the direct path.
-func convDirectFwdOK(g convGeom) bool {
-	return convDirect && convUseAVX2() && g.st == 1 && g.ow%8 == 0
-}
+func convDirectFwdOK(g convGeom) bool { return convKernelsFor(g) != nil }
 
 // convDirectFilterOK reports whether the filter gradient of geometry g runs
 // on the direct path.
 func convDirectFilterOK(g convGeom) bool {
-	return convDirect && convUseAVX2() && convDirectFilterShapeOK(g)
+	return convKernelsFor(g) != nil && convDirectFilterShapeOK(g)
 }
 
 // convDirectFilterShapeOK reports whether the filter gradient of geometry
@@ -151,7 +184,7 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 	gt.kout = kt
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
-		t := convTask{kind: convTaskFwd, g: gt, gs: gs, wpk: wpk, offs: offs, bias: bz, hp: hp, wp: wp}
+		t := convTask{kind: convTaskFwd, ck: convKernelsFor(g), g: gt, gs: gs, wpk: wpk, offs: offs, bias: bz, hp: hp, wp: wp}
 		if stage != nil {
 			t.y = stage[:gs*4*p]
 		} else {
@@ -166,15 +199,16 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 		} else {
 			t.xp = x[s0*inSz : (s0+gs)*inSz]
 		}
-		convRun(&t, gs*convTriples(g))
+		convRun(&t, gs*convTriples(g, t.ck.lanes))
 		for j := 0; stage != nil && j < gs; j++ {
 			copy(y[(s0+j)*g.kout*p:(s0+j+1)*g.kout*p], stage[j*4*p:])
 		}
 	}
 }
 
-// convTriples is the number of three-vector position tiles of one sample.
-func convTriples(g convGeom) int { return (g.p()/8 + 2) / 3 }
+// convTriples is the number of three-vector position tiles of one sample
+// with vectors of lanes floats.
+func convTriples(g convGeom, lanes int) int { return (g.p()/lanes + 2) / 3 }
 
 // convDirectFilter accumulates the filter gradient dw += dy·col(x)ᵀ of
 // shape s on the direct path.
@@ -193,7 +227,7 @@ func convDirectFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
 	items := convFilterItems(g)
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
-		t := convTask{kind: convTaskFilter, g: g, gs: gs, offs: offs, hp: hp, wp: wp,
+		t := convTask{kind: convTaskFilter, ck: convKernelsFor(g), g: g, gs: gs, offs: offs, hp: hp, wp: wp,
 			dy: dy[s0*outSz : (s0+gs)*outSz], dw: dw}
 		if g.padded() {
 			t.src = x[s0*inSz : (s0+gs)*inSz]
@@ -218,6 +252,7 @@ const (
 // samples.
 type convTask struct {
 	kind   int
+	ck     *convKernels // fwd, filter: the tile kernels
 	g      convGeom
 	gs     int
 	hp, wp int       // padded height and width of xp's samples
@@ -265,7 +300,8 @@ var convFwdRows = 400
 func (t *convTask) fwd(i0, i1 int) {
 	g := t.g
 	rows, p := g.rows(), g.p()
-	nv := p / 8
+	lanes := t.ck.lanes
+	nv := p / lanes
 	ntr := (nv + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
 	outSz := g.kout * p
@@ -277,7 +313,7 @@ func (t *convTask) fwd(i0, i1 int) {
 		for it := b0; it < b1; it++ {
 			j, tr := it/ntr, it%ntr
 			for v := range 3 {
-				pos := 8 * min(3*tr+v, nv-1)
+				pos := lanes * min(3*tr+v, nv-1)
 				xs[it-b0][v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
 				ys[it-b0][v] = j*outSz + pos
 			}
@@ -296,7 +332,7 @@ func (t *convTask) fwd(i0, i1 int) {
 				kp := k0 * p
 				for b := range b1 - b0 {
 					x, y := &xs[b], &ys[b]
-					convFwdTile(r1-r0, w, offs, t.xp, x[0], x[1], x[2], bias, t.y, y[0]+kp, y[1]+kp, y[2]+kp, p, rb > 0)
+					convFwdTile(t.ck, r1-r0, w, offs, t.xp, x[0], x[1], x[2], bias, t.y, y[0]+kp, y[1]+kp, y[2]+kp, p, rb > 0)
 				}
 			}
 			off += 4 * rows
@@ -317,6 +353,8 @@ func (t *convTask) filter(i0, i1 int) {
 	npt := (rows + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
 	sg := max(1, convFilterPositions/p)
+	ck := t.ck
+	nv := g.ow / ck.lanes
 	var out [12]float32
 	if convUse26(g) {
 		npt := (rows + 5) / 6
@@ -332,7 +370,7 @@ func (t *convTask) filter(i0, i1 int) {
 				for j := range offs {
 					offs[j] = convOff(t.offs, p0+j)
 				}
-				convFilterTile26(ns, xs, sampleSz, offs[:], dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:])
+				convFilterTile26(ck, ns, xs, sampleSz, offs[:], dys[k0*p:], g.kout*p, p, g.oh, nv, t.wp, out[:])
 				addEdgeTile(t.dw, rows, out[:], 2, 6, k0, p0, 2*ki, 6*pi)
 			}
 		}
@@ -347,7 +385,7 @@ func (t *convTask) filter(i0, i1 int) {
 			// Whole tiles (not moved back at the channel or row edge) of
 			// the same channel tile run as one call.
 			if full := min(i1-it, rows/3-pi); 4*ki+4 <= g.kout && full > 0 {
-				convFilterTiles(ns, xs, sampleSz, t.offs, 3*pi, full, dys[4*ki*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, t.dw, 4*ki, rows)
+				convFilterTiles(ck, ns, xs, sampleSz, t.offs, 3*pi, full, dys[4*ki*p:], g.kout*p, p, g.oh, nv, t.wp, t.dw, 4*ki, rows)
 				it += full - 1
 				continue
 			}
@@ -357,7 +395,7 @@ func (t *convTask) filter(i0, i1 int) {
 			k0 := min(4*ki, g.kout-4)
 			p0 := min(3*pi, rows-3)
 			out = [12]float32{negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero}
-			convFilterTiles(ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, g.ow/8, t.wp, out[:], 0, 3)
+			convFilterTiles(ck, ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, nv, t.wp, out[:], 0, 3)
 			addEdgeTile(t.dw, rows, out[:], 4, 3, k0, p0, 4*ki, 3*pi)
 		}
 	}
@@ -411,29 +449,30 @@ func convRun(t *convTask, items int) {
 func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs[i]))) }
 
 // convFwdTile checks the bounds of one forward tile (four output channels
-// by three 8-position vectors) and runs the AVX2 kernel. See convFwdTileGo
-// for its meaning.
-func convFwdTile(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+// by three vectors of ck.lanes positions) and runs ck's kernel. See
+// convFwdTileRef for its meaning.
+func convFwdTile(ck *convKernels, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
 	_ = w[4*k-1]
 	last := convOff(offs, k-1) // offsets increase
 	if min(x0, x1, x2, y0, y1, y2) < 0 {
 		panic("kernels: negative conv tile index")
 	}
-	_ = x[max(x0, x1, x2)+last+7]
+	_ = x[max(x0, x1, x2)+last+ck.lanes-1]
 	_ = bias[3]
-	_ = y[max(y0, y1, y2)+3*ldy+7]
-	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+	_ = y[max(y0, y1, y2)+3*ldy+ck.lanes-1]
+	convFwdTileAsm(ck.lanes, k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
 }
 
-// convFwdTileGo is the meaning of the forward tile kernel: for i < 4 and
-// the three 8-position vectors v (x index xv, y index yv),
-// y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < 8, where s is
-// bias[i], or the value y[yv+i*ldy+l] held before the call when acc.
-func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+// convFwdTileRef is the meaning of the forward tile kernels with vectors
+// of lanes floats: for i < 4 and the three vectors v (x index xv, y index
+// yv), y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < lanes,
+// where s is bias[i], or the value y[yv+i*ldy+l] held before the call when
+// acc. The kernels fuse each multiply-add (p ascending).
+func convFwdTileRef(lanes, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
 	ys := [3]int{y0, y1, y2}
 	for v, xv := range [3]int{x0, x1, x2} {
 		for i := 0; i < 4; i++ {
-			for l := 0; l < 8; l++ {
+			for l := 0; l < lanes; l++ {
 				sum := bias[i]
 				if acc {
 					sum = y[ys[v]+i*ldy+l]
@@ -448,10 +487,11 @@ func convFwdTileGo(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float3
 }
 
 // convFilterTiles runs nt consecutive filter tiles of channels
-// [k0, k0+4) over lowered rows [p0, p0+3·nt) and adds them into the filter
-// gradient dw (row stride ldw): dw[(k0+i)·ldw+p0+3t+j] += the sum of tile t
-// as convFilterTile computes it. The offsets in offs increase with the row.
-func convFilterTiles(ns int, x []float32, xs int, offs []float32, p0, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, k0, ldw int) {
+// [k0, k0+4) over lowered rows [p0, p0+3·nt) with ck's kernel and adds
+// them into the filter gradient dw (row stride ldw): dw[(k0+i)·ldw+p0+3t+j]
+// += the sum of tile t as convFilterTileRef computes it, with output rows of
+// nv vectors of ck.lanes floats. The offsets in offs increase with the row.
+func convFilterTiles(ck *convKernels, ns int, x []float32, xs int, offs []float32, p0, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, k0, ldw int) {
 	if ns < 1 || rows < 1 || nv < 1 || nt < 1 || p0 < 0 || k0 < 0 {
 		panic("kernels: bad conv filter tiles")
 	}
@@ -459,17 +499,21 @@ func convFilterTiles(ns int, x []float32, xs int, offs []float32, p0, nt int, dy
 	if convOff(offs, 0) < 0 {
 		panic("kernels: bad conv filter offsets")
 	}
-	_ = x[(ns-1)*xs+convOff(offs, 3*nt-1)+(rows-1)*wp+8*nv-1]
-	_ = dy[(ns-1)*dys+3*ldk+rows*8*nv-1]
+	_ = x[(ns-1)*xs+convOff(offs, 3*nt-1)+(rows-1)*wp+ck.lanes*nv-1]
+	_ = dy[(ns-1)*dys+3*ldk+rows*ck.lanes*nv-1]
 	dw = dw[k0*ldw+p0 : (k0+3)*ldw+p0+3*nt]
-	convFilterTilesAVX2(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+	convFilterTilesAsm(ck.lanes, ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
 }
 
-// convFilterTilesGo is the meaning of convFilterTilesAVX2.
-func convFilterTilesGo(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+// convFilterTilesRef is the meaning of the filterTiles kernels with vectors
+// of lanes floats: for t < nt, i < 4 and j < 3, dw[i*ldw+3t+j] += the sum
+// out[3i+j] of convFilterTileRef for the rows at offsets offs[3t:3t+3].
+// The kernels accumulate each sum in lanes partial sums (one fused
+// multiply-add per product) added together at the end.
+func convFilterTilesRef(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
 	var out [12]float32
 	for t := 0; t < nt; t++ {
-		convFilterTileGo(ns, x, xs, convOff(offs, 3*t), convOff(offs, 3*t+1), convOff(offs, 3*t+2), dy, dys, ldk, rows, nv, wp, out[:])
+		convFilterTileRef(lanes, ns, x, xs, convOff(offs, 3*t), convOff(offs, 3*t+1), convOff(offs, 3*t+2), dy, dys, ldk, rows, nv, wp, out[:])
 		for i := 0; i < 4; i++ {
 			for j := 0; j < 3; j++ {
 				dw[i*ldw+3*t+j] += out[3*i+j]
@@ -478,25 +522,27 @@ func convFilterTilesGo(ns int, x []float32, xs int, offs []float32, nt int, dy [
 	}
 }
 
-// convFilterTileGo is one tile of convFilterTilesGo: the sums of four
+// convFilterTileRef is one tile of convFilterTilesRef: the sums of four
 // output channels by the lowered rows at offsets o0, o1, o2 (convFilterRef).
-func convFilterTileGo(ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+func convFilterTileRef(lanes, ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
 	o := [3]int{o0, o1, o2}
-	convFilterRef(4, o[:], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
+	convFilterRef(lanes, 4, o[:], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
 }
 
 // convFilterRef is the meaning of the filter-gradient tile kernels, for nk
-// output channels by len(offs) lowered rows: for i < nk and j < len(offs),
-// out[len(offs)·i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
-// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+offs[j]+r*wp+q].
-func convFilterRef(nk int, offs []int, ns int, x []float32, xs int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+// output channels by len(offs) lowered rows and output rows of nv vectors
+// of lanes floats (w = lanes·nv positions): for i < nk and j < len(offs),
+// out[len(offs)·i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<w}
+// dy[s*dys+i*ldk+r*w+q] · x[s*xs+offs[j]+r*wp+q].
+func convFilterRef(lanes, nk int, offs []int, ns int, x []float32, xs int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	w := lanes * nv
 	for i := 0; i < nk; i++ {
 		for j, o := range offs {
 			var acc float32
 			for s := 0; s < ns; s++ {
 				for r := 0; r < rows; r++ {
-					for q := 0; q < 8*nv; q++ {
-						acc += dy[s*dys+i*ldk+r*8*nv+q] * x[s*xs+o+r*wp+q]
+					for q := 0; q < w; q++ {
+						acc += dy[s*dys+i*ldk+r*w+q] * x[s*xs+o+r*wp+q]
 					}
 				}
 			}
@@ -506,21 +552,23 @@ func convFilterRef(nk int, offs []int, ns int, x []float32, xs int, dy []float32
 }
 
 // convFilterTile26 checks the bounds of one filter-gradient tile of two
-// output channels by six lowered rows and runs the AVX2 kernel. See
-// convFilterTile26Go for its meaning.
-func convFilterTile26(ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	if ns < 1 || rows < 1 || nv < 1 || wp < 8*nv || min(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5]) < 0 {
+// output channels by six lowered rows and runs ck's kernel. See
+// convFilterTile26Ref for its meaning.
+func convFilterTile26(ck *convKernels, ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	w := ck.lanes * nv
+	if ns < 1 || rows < 1 || nv < 1 || wp < w || min(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5]) < 0 {
 		panic("kernels: bad conv filter tile")
 	}
-	_ = x[(ns-1)*xs+max(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5])+(rows-1)*wp+8*nv-1]
-	_ = dy[(ns-1)*dys+ldk+rows*8*nv-1]
+	_ = x[(ns-1)*xs+max(offs[0], offs[1], offs[2], offs[3], offs[4], offs[5])+(rows-1)*wp+w-1]
+	_ = dy[(ns-1)*dys+ldk+rows*w-1]
 	_ = out[11]
-	convFilterTile26AVX2(ns, x, offs[:6], xs-rows*wp, dy, ldk, dys-rows*8*nv, rows, nv, wp-8*nv, out)
+	convFilterTile26Asm(ck.lanes, ns, x, offs[:6], xs-rows*wp, dy, ldk, dys-rows*w, rows, nv, wp-w, out)
 }
 
-// convFilterTile26Go is the meaning of convFilterTile26AVX2: for i < 2 and
-// j < 6, out[6i+j] = Σ_{s<ns} Σ_{r<rows} Σ_{q<8nv}
-// dy[s*dys+i*ldk+r*8nv+q] · x[s*xs+offs[j]+r*wp+q].
-func convFilterTile26Go(ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	convFilterRef(2, offs[:6], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
+// convFilterTile26Ref is the meaning of the filterTile26 kernels with
+// vectors of lanes floats: for i < 2 and j < 6, out[6i+j] = Σ_{s<ns}
+// Σ_{r<rows} Σ_{q<lanes·nv} dy[s*dys+i*ldk+r*lanes·nv+q] ·
+// x[s*xs+offs[j]+r*wp+q], accumulated like convFilterTilesRef.
+func convFilterTile26Ref(lanes, ns int, x []float32, xs int, offs []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	convFilterRef(lanes, 2, offs[:6], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
 }

@@ -20,21 +20,18 @@ func convAddConstAVX2(dst, src []float32, b float32) { convAddConstGo(dst, src, 
 // convSum32AVX2 is never called without assembly; it falls back to convSum32Go.
 func convSum32AVX2(x []float32) float32 { return convSum32Go(x) }
 
-// convFwdTileAVX2 is never called without assembly; it falls back to
-// convFwdTileGo.
-func convFwdTileAVX2(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
-	convFwdTileGo(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+// A pure-Go build has no direct convolution kernels: convTable stays empty,
+// so convKernelsFor never selects the direct path and the three functions
+// below are unreachable; they panic rather than compute anything.
+
+func convFwdTileAsm(lanes, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+	panic("kernels: no direct convolution kernels in a pure-Go build")
 }
 
-// convFilterTilesAVX2 is never called without assembly; it falls back to
-// convFilterTilesGo.
-func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
-	convFilterTilesGo(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+func convFilterTilesAsm(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	panic("kernels: no direct convolution kernels in a pure-Go build")
 }
 
-// convFilterTile26AVX2 is never called without assembly; it falls back to
-// convFilterTile26Go.
-func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32) {
-	wp := rowgap + 8*nv
-	convFilterTile26Go(ns, x, xjump+rows*wp, offs, dy, djump+rows*8*nv, ldk, rows, nv, wp, out)
+func convFilterTile26Asm(lanes, ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32) {
+	panic("kernels: no direct convolution kernels in a pure-Go build")
 }

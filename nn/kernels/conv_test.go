@@ -157,6 +157,12 @@ var convTestShapes = []ConvShape{
 	{C: 5, H: 6, W: 8, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},   // three output channels (staged)
 	{C: 2, H: 5, W: 16, K: 4, KH: 3, KW: 3, Stride: 1, Pad: 1},  // data gradient with two channels
 	{C: 1, H: 4, W: 8, K: 1, KH: 1, KW: 1, Stride: 1, Pad: 0},   // one channel in and out, 1×1
+	// Shapes for the direct path's 16-float vectors (AVX-512):
+	{C: 4, H: 5, W: 16, K: 7, KH: 3, KW: 3, Stride: 1, Pad: 1},  // one vector per row, odd vector count
+	{C: 9, H: 3, W: 48, K: 13, KH: 3, KW: 3, Stride: 1, Pad: 1}, // 3 vectors per row
+	{C: 3, H: 6, W: 32, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1},  // two output channels: 2×6 filter tiles
+	{C: 5, H: 6, W: 16, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},  // three output channels (staged)
+	{C: 2, H: 7, W: 18, K: 5, KH: 2, KW: 3, Stride: 1, Pad: 0},  // unpadded valid conv, ow = 16
 }
 
 // convCheckAll checks the three kernels of shape s on n samples against the
@@ -523,35 +529,61 @@ func TestConvHelpers(t *testing.T) {
 }
 
 // TestConvDirectPathUsed makes sure the shapes above exercise the direct
-// path where the AVX2 kernels exist.
+// path of every available path that has one, with that path's vectors.
 func TestConvDirectPathUsed(t *testing.T) {
-	if !Available(AVX2) {
-		t.Skip("no AVX2 path")
-	}
 	defer func(p Path) { _ = SetPath(p) }(Active())
-	if err := SetPath(AVX2); err != nil {
-		t.Fatal(err)
-	}
-	fwd, data, filter := 0, 0, 0
-	for _, s := range convTestShapes {
-		if convDirectFwdOK(s.convGeom()) {
-			fwd++
+	for _, p := range AvailablePaths() {
+		if convTable[p] == nil {
+			continue
 		}
-		if s.flipOK() && convDirectFwdOK(s.flipped()) {
-			data++
+		if err := SetPath(p); err != nil {
+			t.Fatal(err)
 		}
-		if convDirectFilterOK(s.convGeom()) {
-			filter++
+		lanes := convTable[p].lanes
+		fwd, data, filter := 0, 0, 0
+		for _, s := range convTestShapes {
+			if ck := convKernelsFor(s.convGeom()); ck != nil && ck.lanes == lanes {
+				fwd++
+				if convDirectFilterOK(s.convGeom()) {
+					filter++
+				}
+			}
+			if s.flipOK() {
+				if ck := convKernelsFor(s.flipped()); ck != nil && ck.lanes == lanes {
+					data++
+				}
+			}
 		}
-	}
-	if fwd < 8 || data < 5 || filter < 8 {
-		t.Fatalf("direct path used by %d forward, %d data and %d filter shapes", fwd, data, filter)
+		if fwd < 8 || data < 5 || filter < 8 {
+			t.Fatalf("%s: direct path with %d-float vectors used by %d forward, %d data and %d filter shapes", p, lanes, fwd, data, filter)
+		}
 	}
 }
 
-// TestConvTileKernels compares the tile kernels with their Go meaning.
+// convTestTables returns the direct-path kernel tables of the available
+// paths, each with its path's name.
+func convTestTables() (names []string, cks []*convKernels) {
+	for _, p := range AvailablePaths() {
+		if ck := convTable[p]; ck != nil {
+			names = append(names, p.String())
+			cks = append(cks, ck)
+		}
+	}
+	return names, cks
+}
+
+// TestConvTileKernels compares the tile kernels of every available path
+// with their Go meaning.
 func TestConvTileKernels(t *testing.T) {
+	names, cks := convTestTables()
+	for ci, ck := range cks {
+		t.Run(names[ci], func(t *testing.T) { testConvTileKernels(t, ck) })
+	}
+}
+
+func testConvTileKernels(t *testing.T, ck *convKernels) {
 	rng := rand.New(rand.NewSource(7))
+	L := ck.lanes
 	for _, k := range []int{1, 2, 7, 75} {
 		w := convRand(rng, 4*k)
 		offs := make([]float32, k)
@@ -560,15 +592,16 @@ func TestConvTileKernels(t *testing.T) {
 			o += rng.Intn(5)
 			offs[p] = math.Float32frombits(uint32(o))
 		}
-		x := convRand(rng, o+64)
+		x := convRand(rng, o+24+2*L)
 		bias := convRand(rng, 4)
-		ldy := 40
+		ldy := 5 * L
+		y0, y1, y2 := 1, 3*L, L+2 // disjoint vectors
 		for c, xv := range [][3]int{{0, 8, 16}, {3, 3, 3}, {20, 5, 11}, {1, 2, 3}} {
 			acc := c == 3
-			y := convRand(rng, 4*ldy+16)
+			y := convRand(rng, 4*ldy+2*L)
 			yg := append([]float32(nil), y...)
-			convFwdTile(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, 1, 24, 9, ldy, acc)
-			convFwdTileGo(k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, 1, 24, 9, ldy, acc)
+			convFwdTile(ck, k, w, offs, x, xv[0], xv[1], xv[2], bias, y, y0, y1, y2, ldy, acc)
+			convFwdTileRef(L, k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, y0, y1, y2, ldy, acc)
 			for i := range y {
 				if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
 					t.Fatalf("fwd tile k=%d: y[%d] = %g, want %g", k, i, y[i], yg[i])
@@ -576,32 +609,32 @@ func TestConvTileKernels(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range []struct{ ns, rows, nv, wp, xs int }{{1, 1, 1, 8, 40}, {2, 3, 2, 20, 70}, {3, 4, 4, 36, 200}} {
+	for _, c := range convTileCases(L) {
 		offs := []int{0, 3, 1, 7, 9, 2}
-		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+8*c.nv)
-		ldk := c.rows * 8 * c.nv
+		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+L*c.nv)
+		ldk := c.rows * L * c.nv
 		dys := 3 * ldk
 		dy := convRand(rng, (c.ns-1)*dys+2*ldk)
 		out := make([]float32, 12)
 		want := make([]float32, 12)
-		convFilterTile26(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, out)
-		convFilterTile26Go(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, want)
+		convFilterTile26(ck, c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, out)
+		convFilterTile26Ref(L, c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp, want)
 		for i := range out {
 			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("filter tile 2×6 %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
 			}
 		}
 	}
-	for _, c := range []struct{ ns, rows, nv, wp, xs int }{{1, 1, 1, 8, 40}, {2, 3, 2, 20, 70}, {3, 4, 4, 36, 200}} {
+	for _, c := range convTileCases(L) {
 		o0, o1, o2 := 1, 2, 9
-		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+8*c.nv)
-		ldk := c.rows * 8 * c.nv
+		x := convRand(rng, (c.ns-1)*c.xs+9+(c.rows-1)*c.wp+L*c.nv)
+		ldk := c.rows * L * c.nv
 		dys := 5 * ldk
 		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
 		offs := []float32{math.Float32frombits(uint32(o0)), math.Float32frombits(uint32(o1)), math.Float32frombits(uint32(o2))}
-		out := filterTileOut(c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp)
+		out := filterTileOut(ck, c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp)
 		want := make([]float32, 12)
-		convFilterTileGo(c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, want)
+		convFilterTileRef(L, c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, want)
 		for i := range out {
 			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("filter tile %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
@@ -610,29 +643,55 @@ func TestConvTileKernels(t *testing.T) {
 	}
 }
 
+// convTileCase is one geometry of the filter tile tests: ns samples of xs
+// floats, rows output rows of nv vectors in input rows of wp floats.
+type convTileCase struct{ ns, rows, nv, wp, xs int }
+
+// convTileCases returns the filter tile test geometries for vectors of
+// lanes floats (input rows wider than the output rows by 0, 4 and 4).
+func convTileCases(lanes int) []convTileCase {
+	cs := []convTileCase{{1, 1, 1, 0, 40}, {2, 3, 2, 4, 70}, {3, 4, 4, 4, 200}}
+	for i := range cs {
+		cs[i].wp += lanes * cs[i].nv
+		cs[i].xs += 4 * lanes * cs[i].nv
+	}
+	return cs
+}
+
 // filterTileOut returns the twelve sums of one filter tile (offsets offs[0:3])
 // as the filter gradient's edge tiles get them: one-tile calls into a 4×3
 // buffer of −0.
-func filterTileOut(ns int, x []float32, xs int, offs, dy []float32, dys, ldk, rows, nv, wp int) []float32 {
+func filterTileOut(ck *convKernels, ns int, x []float32, xs int, offs, dy []float32, dys, ldk, rows, nv, wp int) []float32 {
 	out := make([]float32, 12)
 	for i := range out {
 		out[i] = negZero
 	}
-	convFilterTiles(ns, x, xs, offs, 0, 1, dy, dys, ldk, rows, nv, wp, out, 0, 3)
+	convFilterTiles(ck, ns, x, xs, offs, 0, 1, dy, dys, ldk, rows, nv, wp, out, 0, 3)
 	return out
 }
 
-// TestConvFilterTiles checks the multi-tile filter kernel against single
-// tiles added one by one (bitwise: the same sums in the same order), and
-// that it writes nothing outside its four channels by 3·nt rows.
+// TestConvFilterTiles checks the multi-tile filter kernel of every
+// available path against single tiles added one by one (bitwise: the same
+// sums in the same order), and that it writes nothing outside its four
+// channels by 3·nt rows.
 func TestConvFilterTiles(t *testing.T) {
+	names, cks := convTestTables()
+	for ci, ck := range cks {
+		t.Run(names[ci], func(t *testing.T) { testConvFilterTiles(t, ck) })
+	}
+}
+
+func testConvFilterTiles(t *testing.T, ck *convKernels) {
 	rng := rand.New(rand.NewSource(11))
+	L := ck.lanes
 	for _, c := range []struct{ ns, rows, nv, wp, xs, p0, nt, ldw int }{
-		{1, 1, 1, 8, 40, 0, 1, 5},
-		{2, 3, 2, 20, 70, 3, 2, 14},
-		{3, 4, 4, 36, 200, 6, 5, 30},
-		{4, 16, 2, 20, 400, 0, 8, 27},
+		{1, 1, 1, 0, 40, 0, 1, 5},
+		{2, 3, 2, 4, 70, 3, 2, 14},
+		{3, 4, 4, 4, 200, 6, 5, 30},
+		{4, 16, 2, 4, 400, 0, 8, 27},
 	} {
+		c.wp += L * c.nv
+		c.xs += c.rows * c.wp
 		nrows := c.p0 + 3*c.nt
 		offs := make([]float32, nrows)
 		o := 0
@@ -640,17 +699,17 @@ func TestConvFilterTiles(t *testing.T) {
 			o += rng.Intn(4)
 			offs[p] = math.Float32frombits(uint32(o))
 		}
-		x := convRand(rng, (c.ns-1)*c.xs+o+(c.rows-1)*c.wp+8*c.nv)
-		ldk := c.rows * 8 * c.nv
+		x := convRand(rng, (c.ns-1)*c.xs+o+(c.rows-1)*c.wp+L*c.nv)
+		ldk := c.rows * L * c.nv
 		dys := 6 * ldk
 		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
 		k0 := 1
 		dw := convRand(rng, (k0+5)*c.ldw)
 		want := append([]float32(nil), dw...)
-		convFilterTiles(c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
+		convFilterTiles(ck, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
 		for tl := 0; tl < c.nt; tl++ {
 			p := c.p0 + 3*tl
-			out := filterTileOut(c.ns, x, c.xs, offs[p:p+3], dy, dys, ldk, c.rows, c.nv, c.wp)
+			out := filterTileOut(ck, c.ns, x, c.xs, offs[p:p+3], dy, dys, ldk, c.rows, c.nv, c.wp)
 			for i := 0; i < 4; i++ {
 				for j := 0; j < 3; j++ {
 					want[(k0+i)*c.ldw+p+j] += out[3*i+j]
@@ -665,8 +724,8 @@ func TestConvFilterTiles(t *testing.T) {
 		// The pure-Go meaning agrees within rounding.
 		dg := convRand(rng, len(dw))
 		dg2 := append([]float32(nil), dg...)
-		convFilterTiles(c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg, k0, c.ldw)
-		convFilterTilesGo(c.ns, x, c.xs, offs[c.p0:], c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg2[k0*c.ldw+c.p0:], c.ldw)
+		convFilterTiles(ck, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg, k0, c.ldw)
+		convFilterTilesRef(L, c.ns, x, c.xs, offs[c.p0:], c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg2[k0*c.ldw+c.p0:], c.ldw)
 		for i := range dg {
 			if math.Abs(float64(dg[i]-dg2[i])) > 1e-4*(1+math.Abs(float64(dg2[i]))) {
 				t.Fatalf("%+v: Go meaning dw[%d] = %g, asm %g", c, i, dg2[i], dg[i])

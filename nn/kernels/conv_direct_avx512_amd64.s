@@ -1,0 +1,429 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX-512F tile kernels of the direct convolution path: the AVX2 kernels of
+// conv_direct_amd64.s with 16-float vectors (see conv_direct.go).
+
+// FWD_TAP16 adds one filter tap to the forward tile: the tap's offset at
+// o(DX), its four filter values at w0..w3(SI), the three input vectors at
+// R9, R10, R11 plus the offset; accumulators Z0..Z11 (channel-major).
+#define FWD_TAP16(o, w0, w1, w2, w3) \
+	MOVLQSX      o(DX), BX         \
+	VMOVUPS      (R9)(BX*4), Z12   \
+	VMOVUPS      (R10)(BX*4), Z13  \
+	VMOVUPS      (R11)(BX*4), Z14  \
+	VBROADCASTSS w0(SI), Z15       \
+	VFMADD231PS  Z12, Z15, Z0      \
+	VFMADD231PS  Z13, Z15, Z1      \
+	VFMADD231PS  Z14, Z15, Z2      \
+	VBROADCASTSS w1(SI), Z15       \
+	VFMADD231PS  Z12, Z15, Z3      \
+	VFMADD231PS  Z13, Z15, Z4      \
+	VFMADD231PS  Z14, Z15, Z5      \
+	VBROADCASTSS w2(SI), Z15       \
+	VFMADD231PS  Z12, Z15, Z6      \
+	VFMADD231PS  Z13, Z15, Z7      \
+	VFMADD231PS  Z14, Z15, Z8      \
+	VBROADCASTSS w3(SI), Z15       \
+	VFMADD231PS  Z12, Z15, Z9      \
+	VFMADD231PS  Z13, Z15, Z10     \
+	VFMADD231PS  Z14, Z15, Z11
+
+// ZERO_ACC16 clears the twelve accumulators Z0..Z11.
+#define ZERO_ACC16 \
+	VPXORD Z0, Z0, Z0    \
+	VPXORD Z1, Z1, Z1    \
+	VPXORD Z2, Z2, Z2    \
+	VPXORD Z3, Z3, Z3    \
+	VPXORD Z4, Z4, Z4    \
+	VPXORD Z5, Z5, Z5    \
+	VPXORD Z6, Z6, Z6    \
+	VPXORD Z7, Z7, Z7    \
+	VPXORD Z8, Z8, Z8    \
+	VPXORD Z9, Z9, Z9    \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11
+
+// ADD_SUM16 adds the float at src to the float at dst.
+#define ADD_SUM16(src, dst) \
+	VMOVSS src, X1         \
+	VADDSS dst, X1, X1     \
+	VMOVSS X1, dst
+
+// FLT_STEP16 adds one 16-position vector (at byte offset o) to the filter
+// tile: x windows at SI plus R8, R9, R10 (scaled), four output-gradient
+// rows at DI, DI+R11, DI+2·R11, DI+R12; accumulators Z0..Z11.
+#define FLT_STEP16(o) \
+	VMOVUPS     o(SI)(R8*4), Z12   \
+	VMOVUPS     o(SI)(R9*4), Z13   \
+	VMOVUPS     o(SI)(R10*4), Z14  \
+	VMOVUPS     o(DI), Z15         \
+	VFMADD231PS Z12, Z15, Z0       \
+	VFMADD231PS Z13, Z15, Z1       \
+	VFMADD231PS Z14, Z15, Z2       \
+	VMOVUPS     o(DI)(R11*1), Z15  \
+	VFMADD231PS Z12, Z15, Z3       \
+	VFMADD231PS Z13, Z15, Z4       \
+	VFMADD231PS Z14, Z15, Z5       \
+	VMOVUPS     o(DI)(R11*2), Z15  \
+	VFMADD231PS Z12, Z15, Z6       \
+	VFMADD231PS Z13, Z15, Z7       \
+	VFMADD231PS Z14, Z15, Z8       \
+	VMOVUPS     o(DI)(R12*1), Z15  \
+	VFMADD231PS Z12, Z15, Z9       \
+	VFMADD231PS Z13, Z15, Z10      \
+	VFMADD231PS Z14, Z15, Z11
+
+
+// func convFwdTileAVX512(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
+TEXT ·convFwdTileAVX512(SB), NOSPLIT, $0-185
+	MOVQ k+0(FP), CX
+	MOVQ w_base+8(FP), SI
+	MOVQ offs_base+32(FP), DX
+	MOVQ x_base+56(FP), R8
+	MOVQ x0+80(FP), AX
+	LEAQ (R8)(AX*4), R9
+	MOVQ x1+88(FP), AX
+	LEAQ (R8)(AX*4), R10
+	MOVQ x2+96(FP), AX
+	LEAQ (R8)(AX*4), R11
+	MOVBQZX acc+184(FP), AX
+	TESTQ   AX, AX
+	JNZ     fwd_load
+	MOVQ bias_base+104(FP), AX
+	VBROADCASTSS 0(AX), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(AX), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(AX), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(AX), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	JMP fwd_loop
+
+fwd_load:
+	MOVQ y_base+128(FP), R8
+	MOVQ y0+152(FP), AX
+	LEAQ (R8)(AX*4), DI
+	MOVQ y1+160(FP), AX
+	LEAQ (R8)(AX*4), R12
+	MOVQ y2+168(FP), AX
+	LEAQ (R8)(AX*4), R13
+	MOVQ ldy+176(FP), AX
+	SHLQ $2, AX
+	VMOVUPS (DI), Z0
+	VMOVUPS (R12), Z1
+	VMOVUPS (R13), Z2
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Z3
+	VMOVUPS (R12), Z4
+	VMOVUPS (R13), Z5
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Z6
+	VMOVUPS (R12), Z7
+	VMOVUPS (R13), Z8
+	ADDQ    AX, DI
+	ADDQ    AX, R12
+	ADDQ    AX, R13
+	VMOVUPS (DI), Z9
+	VMOVUPS (R12), Z10
+	VMOVUPS (R13), Z11
+
+fwd_loop:
+	// Two filter taps per iteration, then the odd one out.
+	MOVQ CX, AX
+	SHRQ $1, AX
+	JZ   fwd_tail
+
+fwd_loop2:
+	FWD_TAP16(0, 0, 4, 8, 12)
+	FWD_TAP16(4, 16, 20, 24, 28)
+	ADDQ $32, SI
+	ADDQ $8, DX
+	DECQ AX
+	JNZ  fwd_loop2
+
+fwd_tail:
+	ANDQ $1, CX
+	JZ   fwd_store
+	FWD_TAP16(0, 0, 4, 8, 12)
+
+fwd_store:
+
+	MOVQ y_base+128(FP), R8
+	MOVQ y0+152(FP), AX
+	LEAQ (R8)(AX*4), R9
+	MOVQ y1+160(FP), AX
+	LEAQ (R8)(AX*4), R10
+	MOVQ y2+168(FP), AX
+	LEAQ (R8)(AX*4), R11
+	MOVQ ldy+176(FP), AX
+	SHLQ $2, AX
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, (R10)
+	VMOVUPS Z2, (R11)
+	ADDQ    AX, R9
+	ADDQ    AX, R10
+	ADDQ    AX, R11
+	VMOVUPS Z3, (R9)
+	VMOVUPS Z4, (R10)
+	VMOVUPS Z5, (R11)
+	ADDQ    AX, R9
+	ADDQ    AX, R10
+	ADDQ    AX, R11
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, (R10)
+	VMOVUPS Z8, (R11)
+	ADDQ    AX, R9
+	ADDQ    AX, R10
+	ADDQ    AX, R11
+	VMOVUPS Z9, (R9)
+	VMOVUPS Z10, (R10)
+	VMOVUPS Z11, (R11)
+	VZEROUPPER
+	RET
+
+// func convFilterTile26AVX512(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
+TEXT ·convFilterTile26AVX512(SB), NOSPLIT, $0-152
+	MOVQ x_base+8(FP), SI
+	MOVQ dy_base+64(FP), DI
+	MOVQ offs_base+32(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ ldk+88(FP), AX
+	SHLQ $2, AX
+	MOVQ ns+0(FP), BX
+	ZERO_ACC16
+
+f26_sample:
+	MOVQ rows+104(FP), DX
+
+f26_row:
+	MOVQ nv+112(FP), CX
+
+f26_vec:
+	VMOVUPS (DI), Z12
+	VMOVUPS (DI)(AX*1), Z13
+	VMOVUPS     (SI)(R8*4), Z14
+	VFMADD231PS Z14, Z12, Z0
+	VFMADD231PS Z14, Z13, Z6
+	VMOVUPS     (SI)(R9*4), Z14
+	VFMADD231PS Z14, Z12, Z1
+	VFMADD231PS Z14, Z13, Z7
+	VMOVUPS     (SI)(R10*4), Z14
+	VFMADD231PS Z14, Z12, Z2
+	VFMADD231PS Z14, Z13, Z8
+	VMOVUPS     (SI)(R11*4), Z14
+	VFMADD231PS Z14, Z12, Z3
+	VFMADD231PS Z14, Z13, Z9
+	VMOVUPS     (SI)(R12*4), Z14
+	VFMADD231PS Z14, Z12, Z4
+	VFMADD231PS Z14, Z13, Z10
+	VMOVUPS     (SI)(R13*4), Z14
+	VFMADD231PS Z14, Z12, Z5
+	VFMADD231PS Z14, Z13, Z11
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  f26_vec
+	MOVQ rowgap+120(FP), CX
+	LEAQ (SI)(CX*4), SI
+	DECQ DX
+	JNZ  f26_row
+	MOVQ xjump+56(FP), CX
+	LEAQ (SI)(CX*4), SI
+	MOVQ djump+96(FP), CX
+	LEAQ (DI)(CX*4), DI
+	DECQ BX
+	JNZ  f26_sample
+
+	MOVQ out_base+128(FP), DI
+	VEXTRACTF64X4 $1, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y12
+	VADDPS        Y12, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y12
+	VADDPS        Y12, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y12
+	VADDPS        Y12, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y12
+	VADDPS        Y12, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y12
+	VADDPS        Y12, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y12
+	VADDPS        Y12, Y7, Y7
+	VEXTRACTF64X4 $1, Z8, Y12
+	VADDPS        Y12, Y8, Y8
+	VEXTRACTF64X4 $1, Z9, Y12
+	VADDPS        Y12, Y9, Y9
+	VEXTRACTF64X4 $1, Z10, Y12
+	VADDPS        Y12, Y10, Y10
+	VEXTRACTF64X4 $1, Z11, Y12
+	VADDPS        Y12, Y11, Y11
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, 0(DI)
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, 16(DI)
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	VMOVUPS      X8, 32(DI)
+	VZEROUPPER
+	RET
+
+// func convFilterTilesAVX512(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+TEXT ·convFilterTilesAVX512(SB), NOSPLIT, $56-168
+	MOVQ   offs_base+40(FP), R14 // the current tile's three offsets (int32)
+	MOVQ   dw_base+136(FP), R15  // dw at the current tile's first channel and row
+	MOVQ   nt+64(FP), AX
+	MOVQ   AX, cnt-56(SP)
+	MOVQ   ldk+104(FP), R11
+	SHLQ   $2, R11               // dy row stride in bytes
+	LEAQ   (R11)(R11*2), R12     // 3 rows
+	MOVQ   wp+128(FP), R13
+	MOVQ   nv+120(FP), DX
+	SHLQ   $4, DX
+	SUBQ   DX, R13
+	SHLQ   $2, R13               // bytes from the end of an x row to the next
+
+mtile:
+	MOVLQSX 0(R14), R8
+	MOVLQSX 4(R14), R9
+	MOVLQSX 8(R14), R10
+	MOVQ    x_base+8(FP), AX     // current sample of x
+	MOVQ    dy_base+72(FP), DI   // current position of dy (row i = 0)
+	MOVQ    ns+0(FP), BX
+	ZERO_ACC16
+
+mflt_sample:
+	MOVQ AX, SI
+	MOVQ rows+112(FP), DX
+
+mflt_row:
+	// Two vectors per iteration, then the odd one out.
+	MOVQ nv+120(FP), CX
+	SHRQ $1, CX
+	JZ   mflt_vec_tail
+
+mflt_vec2:
+	FLT_STEP16(0)
+	FLT_STEP16(64)
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         mflt_vec2
+
+mflt_vec_tail:
+	MOVQ nv+120(FP), CX
+	ANDQ $1, CX
+	JZ   mflt_row_end
+	FLT_STEP16(0)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+
+mflt_row_end:
+	ADDQ        R13, SI
+	DECQ        DX
+	JNZ         mflt_row
+
+	// DI advanced over the whole sample (ldk bytes): move to the next one.
+	MOVQ dys+96(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, DI
+	SUBQ R11, DI
+	MOVQ xs+32(FP), CX
+	LEAQ (AX)(CX*4), AX
+	DECQ BX
+	JNZ  mflt_sample
+
+	VEXTRACTF64X4 $1, Z0, Y12
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y12
+	VADDPS        Y12, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y12
+	VADDPS        Y12, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y12
+	VADDPS        Y12, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y12
+	VADDPS        Y12, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y12
+	VADDPS        Y12, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y12
+	VADDPS        Y12, Y7, Y7
+	VEXTRACTF64X4 $1, Z8, Y12
+	VADDPS        Y12, Y8, Y8
+	VEXTRACTF64X4 $1, Z9, Y12
+	VADDPS        Y12, Y9, Y9
+	VEXTRACTF64X4 $1, Z10, Y12
+	VADDPS        Y12, Y10, Y10
+	VEXTRACTF64X4 $1, Z11, Y12
+	VADDPS        Y12, Y11, Y11
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	// The twelve sums, channel-major, to the stack; each is added to its
+	// element of dw (no wider store: the neighbours may belong to another
+	// thread's tiles).
+	VMOVUPS X0, o-48(SP)
+	VMOVUPS X4, o-32(SP)
+	VMOVUPS X8, o-16(SP)
+	MOVQ    ldw+160(FP), CX
+	SHLQ    $2, CX
+	LEAQ    (CX)(CX*2), DX
+	ADD_SUM16(o-48(SP), (R15))
+	ADD_SUM16(o-44(SP), 4(R15))
+	ADD_SUM16(o-40(SP), 8(R15))
+	ADD_SUM16(o-36(SP), (R15)(CX*1))
+	ADD_SUM16(o-32(SP), 4(R15)(CX*1))
+	ADD_SUM16(o-28(SP), 8(R15)(CX*1))
+	ADD_SUM16(o-24(SP), (R15)(CX*2))
+	ADD_SUM16(o-20(SP), 4(R15)(CX*2))
+	ADD_SUM16(o-16(SP), 8(R15)(CX*2))
+	ADD_SUM16(o-12(SP), (R15)(DX*1))
+	ADD_SUM16(o-8(SP), 4(R15)(DX*1))
+	ADD_SUM16(o-4(SP), 8(R15)(DX*1))
+	ADDQ $12, R14
+	ADDQ $12, R15
+	DECQ cnt-56(SP)
+	JNZ  mtile
+	VZEROUPPER
+	RET
