@@ -44,6 +44,30 @@ type Group struct {
 	PeakHeap, TrainHeap, SavedBytes   Stat // bytes
 	TrainHeapFrac, SavedFrac          Stat // fractions of the baseline's largest
 	MsPerIter                         Stat
+
+	// From the learning curves: the iteration of the lowest test loss,
+	// how far the test loss rises after it (final minus lowest), the best
+	// test accuracy over the evaluations, and the final train loss and
+	// accuracy on the fixed training subset (NaN when not measured).
+	BestLossIter, LossRise, BestAccuracy Stat
+	TrainEvalLoss, TrainEvalAccuracy     Stat
+}
+
+// curveFacts returns, for one run, the iteration of its lowest test loss,
+// the rise of the test loss after it, and its best test accuracy.
+func curveFacts(r *train.Record) (bestIter, rise, bestAcc float64) {
+	if len(r.Curves) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	lo := r.Curves[0]
+	for _, p := range r.Curves {
+		if p.TestLoss < lo.TestLoss {
+			lo = p
+		}
+		bestAcc = math.Max(bestAcc, p.TestAccuracy)
+	}
+	last := r.Curves[len(r.Curves)-1]
+	return float64(lo.Iter), last.TestLoss - lo.TestLoss, bestAcc
 }
 
 // Summary is a sweep's runs grouped by setting.
@@ -113,6 +137,19 @@ func Summarize(lines []Line) (*Summary, error) {
 		g.TrainHeapFrac = col(func(r *train.Record) float64 { return frac(float64(r.TrainHeapBytes), s.RefHeap) })
 		g.SavedFrac = col(func(r *train.Record) float64 { return frac(float64(r.SavedBytesPeak), s.RefSaved) })
 		g.MsPerIter = col(func(r *train.Record) float64 { return r.MsPerIter })
+		g.BestLossIter = col(func(r *train.Record) float64 { it, _, _ := curveFacts(r); return it })
+		g.LossRise = col(func(r *train.Record) float64 { _, d, _ := curveFacts(r); return d })
+		g.BestAccuracy = col(func(r *train.Record) float64 { _, _, a := curveFacts(r); return a })
+		lastEval := func(f func(p train.Point) float64) func(r *train.Record) float64 {
+			return func(r *train.Record) float64 {
+				if n := len(r.Curves); n > 0 && r.Curves[n-1].TrainEvalLoss != 0 {
+					return f(r.Curves[n-1])
+				}
+				return math.NaN()
+			}
+		}
+		g.TrainEvalLoss = col(lastEval(func(p train.Point) float64 { return p.TrainEvalLoss }))
+		g.TrainEvalAccuracy = col(lastEval(func(p train.Point) float64 { return p.TrainEvalAccuracy }))
 	}
 	return s, nil
 }
@@ -124,7 +161,10 @@ var csvHeader = []string{"setting", "estimator", "dropout", "batch", "runs",
 	"peak_heap_bytes_mean", "peak_heap_bytes_sd", "train_heap_bytes_mean", "train_heap_bytes_sd",
 	"train_heap_frac_mean", "train_heap_frac_sd",
 	"saved_bytes_mean", "saved_bytes_sd", "saved_frac_mean", "saved_frac_sd",
-	"ms_per_iter_mean", "ms_per_iter_sd"}
+	"ms_per_iter_mean", "ms_per_iter_sd",
+	"best_test_loss_iter_mean", "best_test_loss_iter_sd", "test_loss_rise_mean", "test_loss_rise_sd",
+	"best_test_accuracy_mean", "best_test_accuracy_sd",
+	"train_eval_loss_mean", "train_eval_loss_sd", "train_eval_accuracy_mean", "train_eval_accuracy_sd"}
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
@@ -135,7 +175,8 @@ func (s *Summary) CSV() []byte {
 	_ = w.Write(csvHeader)
 	for _, g := range s.Groups {
 		row := []string{g.Setting, g.Estimator, fmtF(g.Dropout), strconv.Itoa(g.Batch), strconv.Itoa(len(g.Runs))}
-		for _, st := range []Stat{g.TestAccuracy, g.TestLoss, g.TrainLoss, g.PeakHeap, g.TrainHeap, g.TrainHeapFrac, g.SavedBytes, g.SavedFrac, g.MsPerIter} {
+		for _, st := range []Stat{g.TestAccuracy, g.TestLoss, g.TrainLoss, g.PeakHeap, g.TrainHeap, g.TrainHeapFrac, g.SavedBytes, g.SavedFrac, g.MsPerIter,
+			g.BestLossIter, g.LossRise, g.BestAccuracy, g.TrainEvalLoss, g.TrainEvalAccuracy} {
 			row = append(row, fmtF(st.Mean), fmtF(st.SD))
 		}
 		_ = w.Write(row)
@@ -164,6 +205,14 @@ func (s *Summary) Markdown() []byte {
 			g.Setting, len(g.Runs), pm(g.TestAccuracy, 100, 2), pm(g.TestLoss, 1, 4),
 			pm(g.TrainHeap, 1e-6, 2), pm(g.TrainHeapFrac, 1, 3), pm(g.SavedBytes, 1e-6, 2), pm(g.SavedFrac, 1, 3),
 			pm(g.PeakHeap, 1e-6, 1), pm(g.MsPerIter, 1, 2))
+	}
+	b.WriteString("\nFrom the learning curves (evaluations at every `eval_every` iterations): the iteration of the lowest test loss, how far the test loss has risen from that minimum at the end (a sign of overfitting when clearly above 0), the best and the final test accuracy, and the final loss and accuracy on the fixed training subset when the runs measured one.\n\n")
+	b.WriteString("| setting | lowest test loss at iteration | test loss rise after it | best test accuracy (%) | final test accuracy (%) | final train-subset loss | final train-subset accuracy (%) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, g := range s.Groups {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", g.Setting,
+			pm(g.BestLossIter, 1, 0), pm(g.LossRise, 1, 4), pm(g.BestAccuracy, 100, 2), pm(g.TestAccuracy, 100, 2),
+			pm(g.TrainEvalLoss, 1, 4), pm(g.TrainEvalAccuracy, 100, 2))
 	}
 	return b.Bytes()
 }

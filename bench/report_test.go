@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spadlab/spad/train"
 )
 
 // TestReportNumbers checks summary.csv against values computed by hand from
@@ -176,5 +178,99 @@ func TestSummaryWithoutBaseline(t *testing.T) {
 	}
 	if err := s.PlotFig8(filepath.Join(t.TempDir(), "f.png")); err != nil {
 		t.Error(err)
+	}
+}
+
+// curveFacts finds the lowest test loss, the rise after it and the best
+// accuracy of a run's curves.
+func TestCurveFacts(t *testing.T) {
+	r := &train.Record{Curves: []train.Point{
+		{Iter: 250, TestLoss: 1.5, TestAccuracy: 0.40},
+		{Iter: 500, TestLoss: 1.2, TestAccuracy: 0.55},
+		{Iter: 750, TestLoss: 1.1, TestAccuracy: 0.58},
+		{Iter: 1000, TestLoss: 1.4, TestAccuracy: 0.60},
+		{Iter: 1250, TestLoss: 1.6, TestAccuracy: 0.59},
+	}}
+	it, rise, acc := curveFacts(r)
+	if it != 750 || math.Abs(rise-0.5) > 1e-12 || acc != 0.60 {
+		t.Errorf("curveFacts = %v, %v, %v; want 750, 0.5, 0.60", it, rise, acc)
+	}
+	if it, _, _ := curveFacts(&train.Record{}); !math.IsNaN(it) {
+		t.Errorf("no curves: iteration %v, want NaN", it)
+	}
+}
+
+// The tick marker labels between four and eight round values on the
+// ranges the figures have, in increasing order.
+func TestNiceTicks(t *testing.T) {
+	for _, r := range [][2]float64{{0, 1.1}, {43.8, 52.4}, {1.38, 1.95}, {0, 20000}, {0.0123, 0.0199}, {100, 500}} {
+		var labels []float64
+		for _, tk := range (niceTicker{6}).Ticks(r[0], r[1]) {
+			if tk.Label != "" {
+				if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
+					t.Errorf("%v: tick %v outside the range", r, tk.Value)
+				}
+				labels = append(labels, tk.Value)
+			}
+		}
+		if len(labels) < 4 || len(labels) > 8 {
+			t.Errorf("%v: %d labelled ticks %v, want 4..8", r, len(labels), labels)
+		}
+	}
+	if got := thousands(20000); got != "20,000" {
+		t.Errorf("thousands(20000) = %q", got)
+	}
+}
+
+// The figures are written as PNG and SVG, titled with the model, the data
+// set and the run length; with a training-subset evaluation the curves
+// figure has the train accuracy panel.
+func TestFiguresPNGAndSVG(t *testing.T) {
+	mk := func(setting string, rep int, acc float64) Line {
+		r := &train.Record{Model: "smallconv", Dataset: "cifar10", Iters: 1000, TrainEvalSize: 500,
+			EstimatorMode: "baseline", TestAccuracy: acc, TrainHeapBytes: 1000, SavedBytesPeak: 500}
+		if setting != "baseline" {
+			r.EstimatorMode, r.TrainHeapBytes, r.SavedBytesPeak = "rad", 400, 100
+		}
+		for it := 250; it <= 1000; it += 250 {
+			r.Curves = append(r.Curves, train.Point{Iter: it, TestLoss: 2 - float64(it)/1000 + 0.01*float64(rep),
+				TestAccuracy: acc * float64(it) / 1000, TrainEvalLoss: 1.5, TrainEvalAccuracy: 0.5})
+		}
+		return Line{ID: setting, Suite: "s", Setting: setting, Repeat: rep, Record: r}
+	}
+	s, err := Summarize([]Line{mk("baseline", 1, 0.6), mk("baseline", 2, 0.62), mk("rad", 1, 0.58), mk("rad", 2, 0.57)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := s.PlotFig8(filepath.Join(dir, "fig8.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PlotCurves(filepath.Join(dir, "curves.png")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"fig8", "curves"} {
+		b, err := os.ReadFile(filepath.Join(dir, f+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s.png: %v", f, err)
+		}
+		svg, err := os.ReadFile(filepath.Join(dir, f+".svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(svg, []byte("SmallConvNet on CIFAR-10, 1,000 iterations")) {
+			t.Errorf("%s.svg lacks the heading", f)
+		}
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "curves.svg"))
+	if !bytes.Contains(svg, []byte("train accuracy (500-image training subset)")) {
+		t.Error("curves.svg has no train-subset accuracy panel")
+	}
+	svg, _ = os.ReadFile(filepath.Join(dir, "fig8.svg"))
+	if !bytes.Contains(svg, []byte("better than baseline")) {
+		t.Error("fig8.svg has no shaded better-than-baseline region")
 	}
 }
