@@ -1,11 +1,11 @@
 // Package optbench runs the optimisation experiments of the SPAD paper on
-// autograd programs: the ε-success Tables 1–2 and the curves of Figures 3 and 7.
+// autograd programs: the ε-success Tables 1–2, the f₁ runs of Figure 3 and
+// the k_max sweep of Figure 7, under an explicit, versioned Protocol.
 //
-// Every run minimises a test function with Adam (learning rate 0.01, β₁ 0.9,
-// β₂ 0.999) from an initial point drawn uniformly from the function's search
-// domain (autograd.TestFunction.Lo, Hi: Ackley [−5, 5]², Beale [−4.5, 4.5]²,
-// Levi [−10, 10]², Schaffer2 [−100, 100]²). Run r of a function starts from
-// the same point whatever the estimator, so estimators are compared on paired
+// Every run minimises a test function with Adam from an initial point drawn
+// uniformly from the function's initial box (a Protocol choice: the paper
+// does not state it). Run r of a function starts from the same point
+// whatever the estimator, so estimators are compared on paired
 // initialisations. All randomness comes from nn/rng keys derived from the
 // seed, the function, the estimator and the run number, so results depend on
 // neither the number of workers nor the order runs are scheduled in.
@@ -27,18 +27,78 @@ import (
 	"github.com/spadlab/spad/nn/rng"
 )
 
+// Box is the initial-point distribution of a function: each coordinate i
+// uniform in [Center[i] − HalfWidth, Center[i] + HalfWidth).
+type Box struct {
+	Center    []float64
+	HalfWidth float64
+}
+
+// TextbookBox returns the search domain usually quoted for tf, [tf.Lo,
+// tf.Hi]^Dim, as a Box.
+func TextbookBox(tf autograd.TestFunction) Box {
+	c := make([]float64, tf.Dim)
+	for i := range c {
+		c[i] = (tf.Lo + tf.Hi) / 2
+	}
+	return Box{Center: c, HalfWidth: (tf.Hi - tf.Lo) / 2}
+}
+
 // Config is one row-column cell of a table: a function minimised with an
-// estimator.
+// estimator from initial points drawn in Box (the textbook box when
+// Box.Center is nil).
 type Config struct {
 	Function  autograd.TestFunction
 	Estimator autograd.Estimator
+	Box       Box
 }
+
+// AdamSettings are Adam's hyper-parameters.
+type AdamSettings struct {
+	LR    float64 `json:"lr"`
+	Beta1 float64 `json:"beta1"`
+	Beta2 float64 `json:"beta2"`
+	Eps   float64 `json:"eps"`
+}
+
+// PaperAdam returns Adam's default values, which the paper uses: learning
+// rate 0.01, β₁ 0.9, β₂ 0.999 (and ε = 1e-8).
+func PaperAdam() AdamSettings { return AdamSettings{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
+
+func (a AdamSettings) validate() error {
+	switch {
+	case !(a.LR > 0) || math.IsInf(a.LR, 0):
+		return fmt.Errorf("optbench: Adam lr must be > 0 and finite, got %g", a.LR)
+	case !(a.Beta1 >= 0 && a.Beta1 < 1):
+		return fmt.Errorf("optbench: Adam beta1 must be in [0, 1), got %g", a.Beta1)
+	case !(a.Beta2 >= 0 && a.Beta2 < 1):
+		return fmt.Errorf("optbench: Adam beta2 must be in [0, 1), got %g", a.Beta2)
+	case !(a.Eps > 0) || math.IsInf(a.Eps, 0):
+		return fmt.Errorf("optbench: Adam eps must be > 0 and finite, got %g", a.Eps)
+	}
+	return nil
+}
+
+func (a AdamSettings) new(n int) *autograd.Adam {
+	opt := autograd.NewAdam(n)
+	opt.LR, opt.Beta1, opt.Beta2, opt.Eps = a.LR, a.Beta1, a.Beta2, a.Eps
+	return opt
+}
+
+// MaxSteps bounds Settings.Steps (and the f₁ steps): it keeps traces and
+// run times within reason.
+const MaxSteps = 10_000_000
+
+// MaxRuns bounds Settings.Runs.
+const MaxRuns = 10_000_000
 
 // Settings are the experiment parameters shared by all configurations.
 type Settings struct {
 	Runs  int    // runs per configuration (paper: 1000)
 	Steps int    // Adam steps per run, T (paper: 2000)
 	Seed  uint64 // master seed
+	// Adam holds the optimiser's settings; the zero value means PaperAdam.
+	Adam AdamSettings
 	// Workers is the number of goroutines; 0 means runtime.NumCPU().
 	Workers int
 	// Progress, if not nil, is called with the number of runs just
@@ -47,19 +107,28 @@ type Settings struct {
 }
 
 // DefaultSettings returns the paper's settings: 1000 runs of 2000 steps.
-func DefaultSettings() Settings { return Settings{Runs: 1000, Steps: 2000, Seed: 1} }
+func DefaultSettings() Settings {
+	return Settings{Runs: 1000, Steps: 2000, Seed: 1, Adam: PaperAdam()}
+}
+
+func (s Settings) adam() AdamSettings {
+	if s.Adam == (AdamSettings{}) {
+		return PaperAdam()
+	}
+	return s.Adam
+}
 
 func (s Settings) validate() error {
-	if s.Runs < 1 {
-		return fmt.Errorf("optbench: runs must be ≥ 1, got %d", s.Runs)
+	if s.Runs < 1 || s.Runs > MaxRuns {
+		return fmt.Errorf("optbench: runs must be in [1, %d], got %d", MaxRuns, s.Runs)
 	}
-	if s.Steps < 1 {
-		return fmt.Errorf("optbench: steps must be ≥ 1, got %d", s.Steps)
+	if s.Steps < 1 || s.Steps > MaxSteps {
+		return fmt.Errorf("optbench: steps must be in [1, %d], got %d", MaxSteps, s.Steps)
 	}
 	if s.Workers < 0 {
 		return fmt.Errorf("optbench: workers must be ≥ 0, got %d", s.Workers)
 	}
-	return nil
+	return s.adam().validate()
 }
 
 func hash(s string) uint64 {
@@ -69,11 +138,16 @@ func hash(s string) uint64 {
 }
 
 // InitialPoint writes into x (of length tf.Dim) the initial point of run
-// number run under seed: each coordinate uniform in [tf.Lo, tf.Hi).
-func InitialPoint(tf autograd.TestFunction, seed uint64, run int, x []float64) {
+// number run under seed: each coordinate uniform in the box. The unit draws
+// depend on the seed, the function's name and the run only, so boxes of
+// different sizes scale the same draws.
+func InitialPoint(tf autograd.TestFunction, box Box, seed uint64, run int, x []float64) {
+	if box.Center == nil {
+		box = TextbookBox(tf)
+	}
 	src := rng.New(rng.Key{Seed: seed, Stream: hash("init/" + tf.Name), Draw: uint64(run)})
 	for i := range x[:tf.Dim] {
-		x[i] = tf.Lo + (tf.Hi-tf.Lo)*src.Float64()
+		x[i] = box.Center[i] + box.HalfWidth*(2*src.Float64()-1)
 	}
 }
 
@@ -93,6 +167,9 @@ func Run(cfgs []Config, s Settings) ([][]float64, error) {
 	for i, cfg := range cfgs {
 		if err := cfg.Estimator.Validate(); err != nil {
 			return nil, err
+		}
+		if b := cfg.Box; b.Center != nil && (len(b.Center) != cfg.Function.Dim || !(b.HalfWidth >= 0) || math.IsInf(b.HalfWidth, 0)) {
+			return nil, fmt.Errorf("optbench: %s: bad initial box %v ± %g", cfg.Function.Name, b.Center, b.HalfWidth)
 		}
 		c, err := cfg.Function.Compile()
 		if err != nil {
@@ -132,10 +209,10 @@ func Run(cfgs []Config, s Settings) ([][]float64, error) {
 				cfg := cfgs[j.cfg]
 				smp, _ := autograd.NewSampler(compiled[j.cfg], cfg.Estimator)
 				tf := cfg.Function
-				opt := autograd.NewAdam(tf.Dim)
+				opt := s.adam().new(tf.Dim)
 				theta, grad := make([]float64, tf.Dim), make([]float64, tf.Dim)
 				for r := j.from; r < j.to; r++ {
-					InitialPoint(tf, s.Seed, r, theta)
+					InitialPoint(tf, cfg.Box, s.Seed, r, theta)
 					smp.Reset(samplerKey(cfg, s.Seed, r))
 					opt.Reset()
 					out[j.cfg][r] = autograd.Minimize(smp, opt, theta, grad, s.Steps, nil) - tf.Min
@@ -153,9 +230,14 @@ func Run(cfgs []Config, s Settings) ([][]float64, error) {
 // Rate is the ε-success rate of one configuration (Definition 4: a run
 // succeeds when f(X_T) − min f < ε), with its 95% Wilson score interval.
 type Rate struct {
-	Function, Estimator string
-	Successes, Runs     int
-	Rate, Low, High     float64
+	Function string
+	// Estimator is the estimator's table column (autograd.Estimator.Column),
+	// Reading "per-path" or "per-node" ("" for the baseline), Est the
+	// estimator itself.
+	Estimator, Reading string
+	Est                autograd.Estimator
+	Successes, Runs    int
+	Rate, Low, High    float64
 }
 
 // Wilson returns the 95% Wilson score interval of a binomial proportion with
@@ -185,27 +267,40 @@ func Rates(cfgs []Config, excess [][]float64, eps float64) []Rate {
 		}
 		n := len(excess[i])
 		lo, hi := Wilson(k, n)
-		rates[i] = Rate{Function: cfg.Function.Name, Estimator: cfg.Estimator.String(),
+		rates[i] = Rate{Function: cfg.Function.Name, Estimator: cfg.Estimator.Column(),
+			Reading: readingOf(cfg.Estimator), Est: cfg.Estimator,
 			Successes: k, Runs: n, Rate: float64(k) / float64(n), Low: lo, High: hi}
 	}
 	return rates
 }
 
-// TableEstimators returns the columns of Tables 1 and 2: the full gradient,
-// RAD (one uniformly drawn path, scaled by N; Adam is invariant to that
-// constant per-parameter scale up to its ε, so the unscaled variant follows
-// the same trajectories), and practical SPAD (Algorithm 2) with k_max = 5 and
-// 50 and m candidates (0: all N paths of each parameter, one per branch).
-func TableEstimators(m int) []autograd.Estimator {
-	return []autograd.Estimator{
-		{Kind: autograd.Baseline},
-		{Kind: autograd.RAD, Normalize: true},
-		{Kind: autograd.SPADPractical, KMax: 5, M: m},
-		{Kind: autograd.SPADPractical, KMax: 50, M: m},
+// readingOf returns the reading's name, "" for the baseline.
+func readingOf(e autograd.Estimator) string {
+	if e.Kind == autograd.Baseline {
+		return ""
 	}
+	return e.Reading.String()
 }
 
-// Grid returns every (function, estimator) configuration, functions major.
+// TableEstimators returns the columns of Tables 1 and 2 under a reading:
+// the full gradient, RAD (one uniformly drawn path or branch, scaled by N or
+// b when scaled is set; Adam is invariant to a constant per-parameter scale
+// up to its ε, so on the table functions the unscaled variant follows almost
+// the same trajectories), and practical SPAD (Algorithm 2) with each k_max
+// of kmaxes and m candidates (0: all of them, one per branch).
+func TableEstimators(r autograd.Reading, scaled bool, kmaxes []int, m int) []autograd.Estimator {
+	ests := []autograd.Estimator{
+		{Kind: autograd.Baseline},
+		{Kind: autograd.RAD, Normalize: scaled, Reading: r},
+	}
+	for _, k := range kmaxes {
+		ests = append(ests, autograd.Estimator{Kind: autograd.SPADPractical, KMax: k, M: m, Reading: r})
+	}
+	return ests
+}
+
+// Grid returns every (function, estimator) configuration, functions major,
+// with the textbook boxes.
 func Grid(fns []autograd.TestFunction, ests []autograd.Estimator) []Config {
 	var cfgs []Config
 	for _, f := range fns {
@@ -259,15 +354,28 @@ func contains(xs []string, s string) bool {
 	return false
 }
 
-// WriteCSV writes rates as CSV with the header function, estimator,
-// successes, runs, rate, ci_low, ci_high (rates and bounds as fractions).
-func WriteCSV(w io.Writer, rates []Rate) error {
-	if _, err := fmt.Fprintln(w, "function,estimator,successes,runs,rate,ci_low,ci_high"); err != nil {
+// CSVHeader is the header line of WriteCSV.
+const CSVHeader = "function,reading,estimator,successes,runs,rate,ci_low,ci_high,paper,paper_inside,protocol"
+
+// WriteCSV writes rates as CSV with the header CSVHeader (rates and bounds
+// as fractions). paper gives the paper's value of a cell (see PaperCell; nil
+// for none): the paper column holds it, or is empty, and paper_inside says
+// whether it lies in the rate's 95% interval. protocol names the protocol
+// that produced the rates (recorded on every line).
+func WriteCSV(w io.Writer, rates []Rate, paper func(fn, column string) (float64, bool), protocol string) error {
+	if _, err := fmt.Fprintln(w, CSVHeader); err != nil {
 		return err
 	}
 	for _, r := range rates {
-		if _, err := fmt.Fprintf(w, "%s,%s,%d,%d,%.6f,%.6f,%.6f\n", r.Function, r.Estimator,
-			r.Successes, r.Runs, r.Rate, r.Low, r.High); err != nil {
+		pv, inside := "", ""
+		if paper != nil {
+			if v, ok := paper(r.Function, r.Estimator); ok {
+				pv = fmt.Sprintf("%.4f", v)
+				inside = fmt.Sprint(r.Low <= v && v <= r.High)
+			}
+		}
+		if _, err := fmt.Fprintf(w, "%s,%s,%s,%d,%d,%.6f,%.6f,%.6f,%s,%s,%s\n", r.Function, r.Reading, r.Estimator,
+			r.Successes, r.Runs, r.Rate, r.Low, r.High, pv, inside, protocol); err != nil {
 			return err
 		}
 	}
@@ -282,40 +390,60 @@ type Claim struct {
 	Detail string
 }
 
-func find(rates []Rate, fn, est string) (Rate, bool) {
+// find returns the rate of function fn whose estimator satisfies match.
+func find(rates []Rate, fn string, match func(autograd.Estimator) bool) (Rate, bool) {
 	for _, r := range rates {
-		if r.Function == fn && r.Estimator == est {
+		if r.Function == fn && match(r.Est) {
 			return r, true
 		}
 	}
 	return Rate{}, false
 }
 
-// CheckClaims evaluates, on the rates of one table, the paper's claims of
-// §III-A: on Levi the baseline never succeeds while SPAD (k_max 5 or 50)
-// sometimes does, and on Beale SPAD with k_max = 50 beats the baseline (a
-// higher rate; whether the 95% intervals separate is reported in Detail).
+func isKind(k autograd.Kind) func(autograd.Estimator) bool {
+	return func(e autograd.Estimator) bool { return e.Kind == k }
+}
+
+func isSPAD(kmax int) func(autograd.Estimator) bool {
+	return func(e autograd.Estimator) bool { return e.Kind == autograd.SPADPractical && e.KMax == kmax }
+}
+
+func pct(r Rate) string {
+	return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*r.Rate, 100*r.Low, 100*r.High)
+}
+
+// separation describes how the 95% intervals of a and b relate.
+func separation(a, b Rate) string {
+	switch {
+	case a.Low > b.High:
+		return "intervals separate"
+	case b.Low > a.High:
+		return "intervals separate, the other way"
+	}
+	return "intervals overlap"
+}
+
+// CheckClaims evaluates, on the rates of one table under one reading, the
+// paper's claims of Section IV-C (its §III-A): on Levi the baseline never
+// succeeds while SPAD (k_max 5 or 50) sometimes does, and on Beale SPAD with
+// k_max = 50 beats the baseline (a higher rate; whether the 95% intervals
+// separate is reported in Detail). The estimators are looked up by kind and
+// k_max, whatever their m.
 func CheckClaims(rates []Rate) ([]Claim, error) {
-	get := func(fn, est string) (Rate, error) {
-		r, ok := find(rates, fn, est)
+	get := func(fn string, match func(autograd.Estimator) bool, what string) (Rate, error) {
+		r, ok := find(rates, fn, match)
 		if !ok {
-			return r, fmt.Errorf("optbench: no rate for %s with %s", fn, est)
+			return r, fmt.Errorf("optbench: no rate for %s with %s", fn, what)
 		}
 		return r, nil
 	}
-	lb, err1 := get("Levi", "baseline")
-	l5, err2 := get("Levi", "SPAD_kmax=5")
-	l50, err3 := get("Levi", "SPAD_kmax=50")
-	bb, err4 := get("Beale", "baseline")
-	b50, err5 := get("Beale", "SPAD_kmax=50")
+	lb, err1 := get("Levi", isKind(autograd.Baseline), "baseline")
+	l5, err2 := get("Levi", isSPAD(5), "SPAD k_max=5")
+	l50, err3 := get("Levi", isSPAD(50), "SPAD k_max=50")
+	bb, err4 := get("Beale", isKind(autograd.Baseline), "baseline")
+	b50, err5 := get("Beale", isSPAD(50), "SPAD k_max=50")
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return nil, err
-	}
-	sep := "intervals overlap"
-	if b50.Low > bb.High {
-		sep = "intervals separate"
-	} else if bb.Low > b50.High {
-		sep = "intervals separate, the other way"
 	}
 	return []Claim{
 		{
@@ -330,10 +458,9 @@ func CheckClaims(rates []Rate) ([]Claim, error) {
 				l5.Successes, l5.Runs, l50.Successes, l50.Runs),
 		},
 		{
-			Text: "Beale: SPAD k_max=50 beats the baseline",
-			Held: b50.Rate > bb.Rate,
-			Detail: fmt.Sprintf("SPAD_kmax=50 %.1f%% [%.1f, %.1f] vs baseline %.1f%% [%.1f, %.1f]; %s",
-				100*b50.Rate, 100*b50.Low, 100*b50.High, 100*bb.Rate, 100*bb.Low, 100*bb.High, sep),
+			Text:   "Beale: SPAD k_max=50 beats the baseline",
+			Held:   b50.Rate > bb.Rate,
+			Detail: fmt.Sprintf("SPAD_kmax=50 %s vs baseline %s; %s", pct(b50), pct(bb), separation(b50, bb)),
 		},
 	}, nil
 }

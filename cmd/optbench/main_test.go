@@ -5,15 +5,48 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spadlab/spad/autograd/optbench"
 )
 
+// TestMain runs main when the test binary is re-executed with
+// OPTBENCH_MAIN=1, so that exit codes can be checked.
+func TestMain(m *testing.M) {
+	if os.Getenv("OPTBENCH_MAIN") == "1" {
+		os.Args = append([]string{"optbench"}, strings.Fields(os.Getenv("OPTBENCH_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func writeProtocol(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	p, err := optbench.LoadProtocol("textbook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(path, []byte(edit(string(p.JSON()))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestParseErrors(t *testing.T) {
+	unknownKey := writeProtocol(t, func(s string) string { return strings.Replace(s, `"runs"`, `"colour": 3, "runs"`, 1) })
+	badValue := writeProtocol(t, func(s string) string { return strings.Replace(s, `"half_width": 5`, `"half_width": 0`, 1) })
 	bad := [][]string{
-		{"-runs", "0"}, {"-runs", "abc"}, {"-steps", "-1"}, {"-workers", "-2"},
-		{"-m", "-1"}, {"-kmax-values", "5,x"}, {"-kmax-values", "0"}, {"-nosuch"}, {"extra"},
+		{"-runs", "0"}, {"-runs", "abc"}, {"-steps", "-1"}, {"-workers", "-2"}, {"-steps", "100000000"},
+		{"-m", "-1"}, {"-kmax-values", "5,x"}, {"-kmax-values", "0"}, {"-kmax", ""}, {"-nosuch"}, {"extra"},
+		{"-lr", "0"}, {"-lr", "NaN"}, {"-readings", "per-edge"}, {"-readings", "per-node,per-node"},
+		{"-success-eps", "0"}, {"-f1-seeds", "0"}, {"-f1-lrs", "x"}, {"-x0", "Inf"}, {"-fig", "gif"},
+		{"-protocol", "nosuch"}, {"-protocol", "/nonexistent/p.json"},
+		{"-protocol", unknownKey}, {"-protocol", badValue}, {"-calibrate-iters", "-1"},
 	}
 	for _, args := range bad {
 		var stderr bytes.Buffer
@@ -25,18 +58,19 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestParseHelpAndModes(t *testing.T) {
+func TestParseHelpModesAndOverrides(t *testing.T) {
 	var stderr bytes.Buffer
 	if _, err := parse([]string{"-h"}, &stderr); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, f := range []string{"-runs", "-steps", "-seed", "-workers", "-m", "-out", "-kmax-sweep", "-f1", "-tables", "-kmax-values"} {
+	for _, f := range []string{"-protocol", "-runs", "-steps", "-seed", "-workers", "-m", "-lr", "-readings", "-out",
+		"-kmax-sweep", "-f1", "-tables", "-kmax-values", "-kmax", "-calibrate", "-show-protocol", "-x0"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("usage does not document %s", f)
 		}
 	}
 	o, err := parse(nil, &stderr)
-	if err != nil || !o.tables || o.sweep || o.f1 || o.runs != 1000 || o.steps != 2000 {
+	if err != nil || !o.tables || o.sweep || o.f1 || o.proto.Name != "calibrated" || o.proto.Runs != 1000 || o.proto.Steps != 2000 {
 		t.Errorf("defaults %+v, %v", o, err)
 	}
 	o, _ = parse([]string{"-f1"}, &stderr)
@@ -47,11 +81,20 @@ func TestParseHelpAndModes(t *testing.T) {
 	if !o.tables || !o.f1 {
 		t.Errorf("-f1 -tables: %+v", o)
 	}
+	o, err = parse([]string{"-protocol", "textbook", "-runs", "7", "-steps", "9", "-seed", "5", "-m", "2", "-lr", "0.002",
+		"-readings", "per-path", "-kmax", "3,4", "-kmax-values", "1,8", "-x0", "4", "-f1-lrs", "0.1", "-rad-scaled=false"}, &stderr)
+	p := o.proto
+	if err != nil || p.Name != "textbook" || p.Runs != 7 || p.Steps != 9 || p.Seed != 5 || p.M != 2 || p.Adam.LR != 0.002 ||
+		len(p.Readings) != 1 || p.Readings[0] != "per-path" || len(p.KMax) != 2 || p.KMax[1] != 4 ||
+		len(p.Sweep.KMax) != 2 || p.F1.X0 != 4 || p.F1.LRs[0] != 0.1 || p.RADScaled {
+		t.Errorf("overrides: %+v, %v", p, err)
+	}
 }
 
 func TestRunSmall(t *testing.T) {
 	dir := t.TempDir()
-	o, err := parse([]string{"-runs", "8", "-steps", "60", "-tables", "-kmax-sweep", "-kmax-values", "1,10", "-f1", "-out", dir}, os.Stderr)
+	o, err := parse([]string{"-runs", "8", "-steps", "60", "-tables", "-kmax-sweep", "-kmax-values", "1,10", "-f1",
+		"-f1-seeds", "5", "-f1-steps", "100", "-out", dir}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,14 +102,97 @@ func TestRunSmall(t *testing.T) {
 	if err := run(o, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Table 1", "Table 2", "Figure 7", "Figure 3", "SPAD_kmax=50"} {
+	for _, want := range []string{"protocol calibrated@" + o.proto.Hash(), "Table 1, per-node", "Table 2, per-path", "Figure 7",
+		"Figure 3", "SPAD_kmax=50", "Escapes over 5 seeds", "cells hold the paper's value"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	for _, f := range []string{"table1.csv", "table2.csv", "sweep.csv", "fig7_beale.png", "fig7_levi.png", "fig3_f1.png"} {
+	for _, f := range []string{"protocol.json", "table1.csv", "table2.csv", "sweep.csv", "fig7_beale.png", "fig7_levi.png",
+		"fig3_f1_lr0.01.png", "fig3_f1_lr0.001.png", "f1_escape.csv"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	// The recorded protocol is the one that ran, overrides included.
+	rec, err := optbench.LoadProtocol(filepath.Join(dir, "protocol.json"))
+	if err != nil || rec.Hash() != o.proto.Hash() || rec.Runs != 8 {
+		t.Errorf("recorded protocol: %v, runs %d", err, rec.Runs)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "table1.csv"))
+	if !strings.Contains(string(csv), ","+o.proto.ID()+"\n") {
+		t.Errorf("table1.csv does not record the protocol:\n%s", csv)
+	}
+}
+
+// TestRunWithM is the regression test of "optbench -m 3 prints the tables
+// then fails with no rate for Levi with SPAD_kmax=5": with any m the claims
+// find their columns.
+func TestRunWithM(t *testing.T) {
+	for _, m := range []string{"1", "3"} {
+		o, err := parse([]string{"-runs", "4", "-steps", "30", "-m", m, "-kmax-sweep", "-tables", "-kmax-values", "1,5"}, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := run(o, &out); err != nil {
+			t.Fatalf("-m %s: %v", m, err)
+		}
+		if !strings.Contains(out.String(), "SPAD_kmax=5_m="+m) || !strings.Contains(out.String(), "Levi: SPAD sometimes succeeds") {
+			t.Errorf("-m %s output:\n%s", m, out.String())
+		}
+	}
+}
+
+func TestShowProtocolAndCalibrate(t *testing.T) {
+	o, err := parse([]string{"-show-protocol", "-runs", "3"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(o, &out); err != nil {
+		t.Fatal(err)
+	}
+	p, err := optbench.ParseProtocol(out.Bytes())
+	if err != nil || p.Runs != 3 {
+		t.Fatalf("shown protocol: %v, %+v", err, p)
+	}
+	dir := t.TempDir()
+	o, err = parse([]string{"-calibrate", "-protocol", "textbook", "-runs", "30", "-steps", "1500", "-calibrate-iters", "2", "-out", dir}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(o, &out)
+	// With 30 runs a target may not be bracketed; either way the
+	// outcome is reported, and a success writes the protocol.
+	if err == nil {
+		if _, err := optbench.LoadProtocol(filepath.Join(dir, "protocol-calibrated.json")); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Logf("calibration with 30 runs: %v", err)
+	}
+}
+
+// TestExitCodes runs the command: a bad value exits 2 with one line on
+// stderr.
+func TestExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	for _, args := range []string{"-runs 0", "-protocol nosuch", "-readings per-edge"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "OPTBENCH_MAIN=1", "OPTBENCH_ARGS="+args)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("%s: %v, want exit 2", args, err)
+		}
+		if s := strings.TrimSpace(stderr.String()); s == "" || strings.Contains(s, "\n") {
+			t.Errorf("%s: stderr %q, want one line", args, s)
 		}
 	}
 }
