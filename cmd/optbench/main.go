@@ -448,5 +448,3 @@ func writeSweep(w io.Writer, title string, rates []optbench.Rate) error {
 	}
 	return optbench.WriteTable(w, title, t)
 }
-
-
