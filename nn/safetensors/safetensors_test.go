@@ -3,6 +3,7 @@ package safetensors
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -159,4 +160,49 @@ func FuzzLoad(f *testing.F) {
 		}
 		_, _ = Metadata(b)
 	})
+}
+
+// A file written by PyTorch's state_dict of an nn.Sequential
+// (testdata/torch_seq.py, run with Debian's python3-torch 1.13) loads into
+// the same network built here, and Predict gives PyTorch's eval-mode logits
+// for the same inputs: names, layouts (Linear out×in, Conv2d
+// out×in×kh×kw), flattening order, pooling and dropout agree.
+func TestLoadPyTorch(t *testing.T) {
+	var ref struct {
+		Inputs []float32 `json:"inputs"`
+		Logits []float32 `json:"logits"`
+	}
+	raw, err := os.ReadFile("testdata/torch_seq.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	net := nn.NewNetwork(nn.Shape{2, 4, 4},
+		layers.NewConv2D(2, 3, 3, 1, 1), layers.NewReLU(), layers.NewAvgPool2D(2, 2), layers.NewFlatten(),
+		layers.NewDense(12, 4), layers.NewReLU(), layers.NewDropout(0.3), layers.NewDense(4, 3))
+	if err := net.BuildInference(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	md, err := Load("testdata/torch_seq.safetensors", net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md["format"] != "pt" {
+		t.Errorf("metadata %v", md)
+	}
+	const n = 5
+	if len(ref.Inputs) != n*32 || len(ref.Logits) != n*3 {
+		t.Fatalf("reference of %d inputs and %d logits", len(ref.Inputs), len(ref.Logits))
+	}
+	out := make([]float32, n*3)
+	if err := net.Predict(ref.Inputs, n, out, nn.Logits); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range ref.Logits {
+		if d := math.Abs(float64(out[i] - want)); d > 1e-5*math.Max(1, math.Abs(float64(want))) {
+			t.Fatalf("logit %d: %v, PyTorch %v", i, out[i], want)
+		}
+	}
 }
