@@ -106,7 +106,7 @@ func formatTick(v float64, prec int) string {
 	if math.Abs(v) < 1e-12 {
 		v = 0
 	}
-	if math.Abs(v) >= 1e4 {
+	if math.Abs(v) >= 1e3 && v == math.Trunc(v) {
 		return thousands(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%.*f", prec, v)
