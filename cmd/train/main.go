@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -21,6 +22,7 @@ import (
 	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/models"
+	"github.com/spadlab/spad/nn/safetensors"
 	"github.com/spadlab/spad/train"
 )
 
@@ -80,7 +82,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(out, "run.json"), filepath.Join(out, "curves.csv"))
+	weights := filepath.Join(out, "model.safetensors")
+	if err := safetensors.Save(weights, r.Net, map[string]string{"model": r.Cfg.Model, "dataset": r.Cfg.Dataset,
+		"dropout": strconv.FormatFloat(r.Cfg.Dropout, 'g', -1, 64), "estimator": r.Cfg.Estimator.String(), "seed": strconv.FormatUint(r.Cfg.Seed, 10)}); err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s, %s and %s\n", filepath.Join(out, "run.json"), filepath.Join(out, "curves.csv"), weights)
 	return 0
 }
 

@@ -123,6 +123,10 @@ func Save(path string, net *nn.Network, metadata map[string]string) error {
 		f.Close()
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
