@@ -309,6 +309,7 @@ func TestOpsFiniteDifferences(t *testing.T) {
 		{"sqrt", func(p *Program, x, y Value) Value { return p.Sqrt(p.Add(x, y)) }, func(x, y float64) float64 { return math.Sqrt(x + y) }, 0.5},
 		{"sin", func(p *Program, x, y Value) Value { return p.Sin(p.Mul(x, y)) }, func(x, y float64) float64 { return math.Sin(x * y) }, -1},
 		{"cos", func(p *Program, x, y Value) Value { return p.Cos(p.Mul(x, y)) }, func(x, y float64) float64 { return math.Cos(x * y) }, -1},
+		{"abs", func(p *Program, x, y Value) Value { return p.Abs(p.Sub(x, y)) }, func(x, y float64) float64 { return math.Abs(x - y) }, -1},
 	}
 	src := rng.New(rng.Key{Seed: 3})
 	for _, tc := range cases {

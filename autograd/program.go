@@ -39,10 +39,11 @@ const (
 	OpSin              // sine of A
 	OpCos              // cosine of A
 	OpTuple            // copies A into the K slots Out, Out+1, ..., Out+K-1
+	OpAbs              // absolute value of A
 )
 
 var opNames = [...]string{"const", "param", "add", "sub", "mul", "div", "neg",
-	"square", "powi", "exp", "log", "sqrt", "sin", "cos", "tuple"}
+	"square", "powi", "exp", "log", "sqrt", "sin", "cos", "tuple", "abs"}
 
 // String returns the lower-case name of the operation.
 func (o Op) String() string {
@@ -149,6 +150,9 @@ func (p *Program) Sin(a Value) Value { return p.push(node{op: OpSin, a: a}) }
 
 // Cos returns the cosine of a.
 func (p *Program) Cos(a Value) Value { return p.push(node{op: OpCos, a: a}) }
+
+// Abs returns |a|. Its derivative is taken as sign(a), 0 at a = 0.
+func (p *Program) Abs(a Value) Value { return p.push(node{op: OpAbs, a: a}) }
 
 // powi returns x to the integer power n by repeated squaring.
 func powi(x float64, n int) float64 {

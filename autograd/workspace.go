@@ -61,6 +61,8 @@ func (ws *Workspace) Eval(params []float64) float64 {
 			v = math.Sin(val[in.A])
 		case OpCos:
 			v = math.Cos(val[in.A])
+		case OpAbs:
+			v = math.Abs(val[in.A])
 		case OpTuple:
 			x := val[in.A]
 			cp := val[in.Out : in.Out+in.K]
@@ -127,6 +129,15 @@ func (ws *Workspace) Linearize(params []float64) float64 {
 		case OpCos:
 			s, c := math.Sincos(val[in.A])
 			v, da = c, -s
+		case OpAbs:
+			a := val[in.A]
+			v = math.Abs(a)
+			switch {
+			case a > 0:
+				da = 1
+			case a < 0:
+				da = -1
+			}
 		case OpTuple:
 			x := val[in.A]
 			cp := val[in.Out : in.Out+in.K]

@@ -85,6 +85,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	f1lrs := fs.String("f1-lrs", "", "override f1's Adam learning rates, comma-separated")
 	f1seeds := fs.Int("f1-seeds", 0, "override the number of seeds of f1's escape rates")
 	f1steps := fs.Int("f1-steps", 0, "override f1's steps")
+	f1hold := fs.Int("f1-hold", 0, "override k_max of f1's held random selection")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines running the runs (0: one per CPU)")
 	fs.StringVar(&o.out, "out", "", "directory for protocol.json, table1.csv, table2.csv, sweep.csv, f1_escape.csv and the figures")
 	fs.StringVar(&o.figExt, "fig", "png", "figure format: png or svg")
@@ -180,6 +181,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if set["f1-steps"] {
 		p.F1.Steps = *f1steps
+	}
+	if set["f1-hold"] {
+		p.F1.Hold = *f1hold
 	}
 	if err := p.Validate(); err != nil {
 		return o, fmt.Errorf("protocol %s after flags: %w", o.protoArg, err)

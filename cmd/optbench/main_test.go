@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 		{"-runs", "0"}, {"-runs", "abc"}, {"-steps", "-1"}, {"-workers", "-2"}, {"-steps", "100000000"},
 		{"-m", "-1"}, {"-kmax-values", "5,x"}, {"-kmax-values", "0"}, {"-kmax", ""}, {"-nosuch"}, {"extra"},
 		{"-lr", "0"}, {"-lr", "NaN"}, {"-readings", "per-edge"}, {"-readings", "per-node,per-node"},
-		{"-success-eps", "0"}, {"-f1-seeds", "0"}, {"-f1-lrs", "x"}, {"-x0", "Inf"}, {"-fig", "gif"},
+		{"-success-eps", "0"}, {"-f1-seeds", "0"}, {"-f1-hold", "0"}, {"-f1-lrs", "x"}, {"-x0", "Inf"}, {"-fig", "gif"},
 		{"-protocol", "nosuch"}, {"-protocol", "/nonexistent/p.json"},
 		{"-protocol", unknownKey}, {"-protocol", badValue}, {"-calibrate-iters", "-1"},
 	}
