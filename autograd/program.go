@@ -421,6 +421,10 @@ func (c *Compiled) NumParams() int { return len(c.paramSlot) }
 // ParamName returns the name of parameter i.
 func (c *Compiled) ParamName(i int) string { return c.names[i] }
 
+// ParamSlot returns the slot of parameter p, or -1 if the output does not
+// depend on it.
+func (c *Compiled) ParamSlot(p int) int { return int(c.paramSlot[p]) }
+
 // OutSlot returns the slot holding the program's output.
 func (c *Compiled) OutSlot() int { return int(c.out) }
 

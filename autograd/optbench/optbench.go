@@ -151,8 +151,9 @@ func InitialPoint(tf autograd.TestFunction, box Box, seed uint64, run int, x []f
 	}
 }
 
-// samplerKey is the key of the estimator's random draws in run number run.
-func samplerKey(cfg Config, seed uint64, run int) rng.Key {
+// SamplerKey is the key of the estimator's random draws in run number run
+// of configuration cfg: Run resets the run's sampler with it.
+func SamplerKey(cfg Config, seed uint64, run int) rng.Key {
 	return rng.Key{Seed: seed, Stream: hash("estimator/" + cfg.Function.Name + "/" + cfg.Estimator.String()), Draw: uint64(run)}
 }
 
@@ -213,7 +214,7 @@ func Run(cfgs []Config, s Settings) ([][]float64, error) {
 				theta, grad := make([]float64, tf.Dim), make([]float64, tf.Dim)
 				for r := j.from; r < j.to; r++ {
 					InitialPoint(tf, cfg.Box, s.Seed, r, theta)
-					smp.Reset(samplerKey(cfg, s.Seed, r))
+					smp.Reset(SamplerKey(cfg, s.Seed, r))
 					opt.Reset()
 					out[j.cfg][r] = autograd.Minimize(smp, opt, theta, grad, s.Steps, nil) - tf.Min
 				}

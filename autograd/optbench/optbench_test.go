@@ -201,6 +201,28 @@ func TestPaperCellsAndSideBySide(t *testing.T) {
 	}
 }
 
+// TestExprFormulation checks that a formulation written as an expression
+// changes the tupling structure, not the function.
+func TestExprFormulation(t *testing.T) {
+	p, err := LoadProtocol("calibrated-shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := p.Function("Schaffer2")
+	c, err := f.TestFunction().Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NumTuples() != 4 || c.NumPaths(0) != 4 {
+		t.Errorf("shared Schaffer2: %d tupling nodes, %d paths of x", c.NumTuples(), c.NumPaths(0))
+	}
+	tb, _ := autograd.Schaffer2.Compile()
+	ws, wt := c.NewWorkspace(), tb.NewWorkspace()
+	if a, b := ws.Eval([]float64{1.3, -0.4}), wt.Eval([]float64{1.3, -0.4}); math.Abs(a-b) > 1e-12 {
+		t.Errorf("shared Schaffer2 %g, textbook %g", a, b)
+	}
+}
+
 func TestBuiltinProtocols(t *testing.T) {
 	names := BuiltinProtocols()
 	if len(names) < 2 {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,6 +72,10 @@ type FunctionSpec struct {
 	// tupling structure. "textbook" is the built-in program
 	// (autograd.TestFunction.Build), which writes each function as the
 	// paper's Appendix B prints it: every parameter meets one tupling node.
+	// "expr:" followed by an expression (autograd.ParseExpr) over x (and
+	// y) writes it as that expression: bindings used several times give
+	// nested tupling nodes. The expression must compute the function (it is
+	// checked against the built-in one at 64 points of the initial box).
 	Formulation string `json:"formulation"`
 	// Init is the initial-point distribution.
 	Init InitSpec `json:"init"`
@@ -281,9 +286,6 @@ func (f FunctionSpec) validate() error {
 	if !ok {
 		return fmt.Errorf("unknown function %q", f.Name)
 	}
-	if f.Formulation != "textbook" {
-		return fmt.Errorf("%s: unknown formulation %q (want textbook)", f.Name, f.Formulation)
-	}
 	in := f.Init
 	switch {
 	case in.Dist != "uniform-box":
@@ -298,7 +300,53 @@ func (f FunctionSpec) validate() error {
 			return fmt.Errorf("%s: init.center %v not finite", f.Name, in.Center)
 		}
 	}
+	if f.Formulation == "textbook" {
+		return nil
+	}
+	src, ok := strings.CutPrefix(f.Formulation, "expr:")
+	if !ok {
+		return fmt.Errorf("%s: unknown formulation %q (want textbook or expr:EXPRESSION)", f.Name, f.Formulation)
+	}
+	e, err := autograd.ParseExpr(src)
+	if err != nil {
+		return fmt.Errorf("%s: formulation: %w", f.Name, err)
+	}
+	names := paramNames(tf.Dim)
+	for _, v := range e.Vars() {
+		if !slices.Contains(names, v) {
+			return fmt.Errorf("%s: formulation uses %s; the variables are %s", f.Name, v, strings.Join(names, ", "))
+		}
+	}
+	etf := f.TestFunction()
+	c, err := etf.Compile()
+	if err != nil {
+		return fmt.Errorf("%s: formulation: %w", f.Name, err)
+	}
+	ws := c.NewWorkspace()
+	x := make([]float64, tf.Dim)
+	for r := 0; r < 64; r++ {
+		InitialPoint(tf, f.Box(), 99, r, x)
+		got, want := ws.Eval(x), tf.F(x)
+		if !(math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want))) {
+			return fmt.Errorf("%s: formulation gives %g at %v where %s is %g", f.Name, got, x, f.Name, want)
+		}
+	}
 	return nil
+}
+
+// paramNames returns the parameter names of a function of dim variables:
+// x, y (or x0, x1, ... beyond two), as autograd.TestFunction.Compile names
+// them.
+func paramNames(dim int) []string {
+	names := make([]string, dim)
+	for i := range names {
+		if dim > 2 {
+			names[i] = fmt.Sprintf("x%d", i)
+		} else {
+			names[i] = string(rune('x' + i))
+		}
+	}
+	return names
 }
 
 // Function returns the spec of the function called name.
@@ -312,9 +360,25 @@ func (p Protocol) Function(name string) (FunctionSpec, error) {
 }
 
 // TestFunction returns the function of the spec, written as its
-// Formulation says.
+// Formulation says (the spec must be valid).
 func (f FunctionSpec) TestFunction() autograd.TestFunction {
 	tf, _ := autograd.FunctionByName(f.Name)
+	src, ok := strings.CutPrefix(f.Formulation, "expr:")
+	if !ok {
+		return tf
+	}
+	e, err := autograd.ParseExpr(src)
+	if err != nil {
+		return tf
+	}
+	names := paramNames(tf.Dim)
+	tf.Build = func(p *autograd.Program, x []autograd.Value) autograd.Value {
+		vars := make([]autograd.Value, 0, len(e.Vars()))
+		for _, v := range e.Vars() {
+			vars = append(vars, x[slices.Index(names, v)])
+		}
+		return e.Build(p, vars)
+	}
 	return tf
 }
 

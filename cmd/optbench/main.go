@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/spadlab/spad/autograd"
 	"github.com/spadlab/spad/autograd/optbench"
 )
 
@@ -40,6 +42,12 @@ type options struct {
 	calibrate, showProtocol bool
 	calibIters              int
 	figExt                  string
+
+	// -expr mode.
+	expr              string
+	x0                []float64
+	target, halfWidth float64
+	parsed            *autograd.Expr
 }
 
 func parseInts(flagName, s string) ([]int, error) {
@@ -81,7 +89,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	kmax := fs.String("kmax", "", "override the tables' SPAD k_max values, comma-separated")
 	kv := fs.String("kmax-values", "", "override the sweep's k_max values, comma-separated")
 	succ := fs.String("success-eps", "", "override the tables' ε values, comma-separated")
-	x0 := fs.Float64("x0", 0, "override f1's starting point")
+	x0 := fs.String("x0", "", "starting point: f1's (one value), or -expr's (one value per variable, comma-separated)")
 	f1lrs := fs.String("f1-lrs", "", "override f1's Adam learning rates, comma-separated")
 	f1seeds := fs.Int("f1-seeds", 0, "override the number of seeds of f1's escape rates")
 	f1steps := fs.Int("f1-steps", 0, "override f1's steps")
@@ -95,6 +103,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.calibrate, "calibrate", false, "calibrate the initial boxes on the paper's Table 1 baseline column and print the protocol")
 	fs.IntVar(&o.calibIters, "calibrate-iters", 16, "bisection steps per function of -calibrate")
 	fs.BoolVar(&o.showProtocol, "show-protocol", false, "print the protocol (after overrides) as JSON and exit")
+	fs.StringVar(&o.expr, "expr", "", "minimise this expression instead (e.g. 'x*x*(2+cos(4*x))'; variables, + - * / ^, sin cos exp log sqrt abs, pi, e, bindings 'a = ...;')")
+	fs.Float64Var(&o.target, "target", math.NaN(), "-expr: the known minimum value; prints the ε-success rates (ε: the protocol's success_eps)")
+	fs.Float64Var(&o.halfWidth, "half-width", 1, "-expr without -x0: initial points uniform in [-h, h] per variable")
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
@@ -112,7 +123,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["tables"] && (o.sweep || o.f1 || o.calibrate) {
+	if !set["tables"] && (o.sweep || o.f1 || o.calibrate || o.expr != "") {
 		o.tables = false
 	}
 	if o.workers < 0 {
@@ -169,7 +180,20 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	if set["x0"] {
-		p.F1.X0 = *x0
+		if o.x0, err = parseFloats("x0", *x0); err != nil {
+			return o, err
+		}
+		for _, v := range o.x0 {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return o, fmt.Errorf("-x0: %g is not finite", v)
+			}
+		}
+		if o.expr == "" {
+			if len(o.x0) != 1 {
+				return o, fmt.Errorf("-x0: f1 has one variable, got %d values", len(o.x0))
+			}
+			p.F1.X0 = o.x0[0]
+		}
 	}
 	if set["f1-lrs"] {
 		if p.F1.LRs, err = parseFloats("f1-lrs", *f1lrs); err != nil {
@@ -189,6 +213,13 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("protocol %s after flags: %w", o.protoArg, err)
 	}
 	o.proto = p
+	if o.expr != "" {
+		if err := o.parseExpr(set); err != nil {
+			return o, err
+		}
+	} else if set["target"] || set["half-width"] {
+		return o, errors.New("-target and -half-width apply to -expr only")
+	}
 	return o, nil
 }
 
@@ -265,6 +296,11 @@ func run(o options, w io.Writer) error {
 		p.ID(), o.protoArg, p.Runs, p.Steps, p.Adam.LR, strings.Join(p.Readings, "+"), p.Seed)
 	if o.out != "" {
 		if err := writeFile(o.out, "protocol.json", func(f io.Writer) error { _, err := f.Write(p.JSON()); return err }); err != nil {
+			return err
+		}
+	}
+	if o.expr != "" {
+		if err := runExpr(o, w); err != nil {
 			return err
 		}
 	}

@@ -47,6 +47,10 @@ func TestParseErrors(t *testing.T) {
 		{"-success-eps", "0"}, {"-f1-seeds", "0"}, {"-f1-hold", "0"}, {"-f1-lrs", "x"}, {"-x0", "Inf"}, {"-fig", "gif"},
 		{"-protocol", "nosuch"}, {"-protocol", "/nonexistent/p.json"},
 		{"-protocol", unknownKey}, {"-protocol", badValue}, {"-calibrate-iters", "-1"},
+		{"-expr", "x +"}, {"-expr", "2 + 3"}, {"-expr", "x*y", "-x0", "1"}, {"-expr", "x", "-x0", "1,2"},
+		{"-target", "0"}, {"-half-width", "2"}, {"-expr", "x", "-half-width", "0"}, {"-expr", "x", "-tables"},
+		{"-expr", "x", "-f1"}, {"-expr", "x", "-target", "Inf"}, {"-x0", "1,2"}, {"-x0", "NaN"},
+		{"-expr", "x", "-x0", "1", "-half-width", "3"},
 	}
 	for _, args := range bad {
 		var stderr bytes.Buffer
@@ -175,13 +179,48 @@ func TestShowProtocolAndCalibrate(t *testing.T) {
 	}
 }
 
+func TestExprErrorPointsAtPosition(t *testing.T) {
+	_, err := parse([]string{"-expr", "x*x*(2+cos(4*x)"}, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), "column 16") || !strings.Contains(err.Error(), "»") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestRunExpr(t *testing.T) {
+	o, err := parse([]string{"-expr", "a = x*y; sin(a)^2 + a*a + (x-1)^2", "-runs", "20", "-steps", "300", "-target", "0"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(o, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"variables (parameters, in order of first use): x, y", "paths to the output: x 4, y 3",
+		"nested tupling", "SSA-SA program", "SPAD_kmax=50/node", "ε-success, ε = 0.05"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	o, err = parse([]string{"-expr", "x*x*(2+cos(4*x))", "-x0", "5", "-runs", "3", "-steps", "50"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "from (x) = (5)") || !strings.Contains(out.String(), "readings coincide") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
 // TestExitCodes runs the command: a bad value exits 2 with one line on
 // stderr.
 func TestExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	for _, args := range []string{"-runs 0", "-protocol nosuch", "-readings per-edge"} {
+	for _, args := range []string{"-runs 0", "-protocol nosuch", "-readings per-edge", "-expr x+)"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "OPTBENCH_MAIN=1", "OPTBENCH_ARGS="+args)
 		var stderr bytes.Buffer
