@@ -7,13 +7,16 @@ import (
 )
 
 // BenchmarkAdamStep reports the cost of one optimisation step (linearize,
-// gradient estimate, Adam update) for each table function and estimator.
+// gradient estimate, Adam update) for each table function and estimator,
+// per path and (suffix /node) per tupling node.
 func BenchmarkAdamStep(b *testing.B) {
 	ests := []Estimator{
 		{Kind: Baseline},
 		{Kind: RAD, Normalize: true},
 		{Kind: SPADPractical, KMax: 5},
 		{Kind: SPADPractical, KMax: 50},
+		{Kind: RAD, Normalize: true, Reading: PerNode},
+		{Kind: SPADPractical, KMax: 50, Reading: PerNode},
 	}
 	for _, tf := range TableFunctions() {
 		c, err := tf.Compile()
