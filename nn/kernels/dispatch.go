@@ -18,6 +18,8 @@ const (
 	AVX2
 	// AVX512 is the AVX-512F assembly implementation.
 	AVX512
+	// NEON is the arm64 Advanced SIMD (ASIMD) assembly implementation.
+	NEON
 
 	// numPaths is the number of paths, for tables indexed by Path.
 	numPaths
@@ -30,12 +32,14 @@ func (p Path) String() string {
 		return "avx2"
 	case AVX512:
 		return "avx512"
+	case NEON:
+		return "neon"
 	default:
 		return "generic"
 	}
 }
 
-// ParsePath converts a name (generic, avx2, avx512) into a Path.
+// ParsePath converts a name (generic, avx2, avx512, neon) into a Path.
 func ParsePath(s string) (Path, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "generic", "go", "noasm":
@@ -44,8 +48,10 @@ func ParsePath(s string) (Path, error) {
 		return AVX2, nil
 	case "avx512":
 		return AVX512, nil
+	case "neon", "asimd":
+		return NEON, nil
 	}
-	return Generic, fmt.Errorf("kernels: unknown path %q (valid: generic, avx2, avx512)", s)
+	return Generic, fmt.Errorf("kernels: unknown path %q (valid: generic, avx2, avx512, neon)", s)
 }
 
 // active is the path in use; it is set once by init and changed only by
@@ -61,6 +67,8 @@ func Available(p Path) bool {
 		return haveAsmAVX2 && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 	case AVX512:
 		return haveAsmAVX512 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
+	case NEON:
+		return haveAsmNEON && cpuid.CPU.Supports(cpuid.ASIMD)
 	}
 	return false
 }
@@ -68,7 +76,7 @@ func Available(p Path) bool {
 // AvailablePaths lists every path that can run here, generic first.
 func AvailablePaths() []Path {
 	var ps []Path
-	for _, p := range []Path{Generic, AVX2, AVX512} {
+	for _, p := range []Path{Generic, AVX2, AVX512, NEON} {
 		if Available(p) {
 			ps = append(ps, p)
 		}
@@ -83,6 +91,8 @@ func Best() Path {
 		return AVX512
 	case Available(AVX2):
 		return AVX2
+	case Available(NEON):
+		return NEON
 	}
 	return Generic
 }

@@ -1,0 +1,7 @@
+//go:build !arm64 || noasm
+
+package kernels
+
+// haveAsmNEON reports that the NEON (arm64 Advanced SIMD) assembly is built
+// in: never outside arm64 or with the noasm tag.
+const haveAsmNEON = false

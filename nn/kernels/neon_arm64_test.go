@@ -1,0 +1,109 @@
+//go:build arm64 && !noasm
+
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestNEONAvailable checks that an arm64 assembly build detects ASIMD (every
+// arm64 Linux CPU has it) and selects the NEON path by default, so the tests
+// below and the package's per-path tests run the assembly.
+func TestNEONAvailable(t *testing.T) {
+	if !Available(NEON) {
+		t.Fatal("NEON path not available on this arm64 build")
+	}
+	if Best() != NEON {
+		t.Fatalf("Best() = %s, want neon", Best())
+	}
+	if p, err := ParsePath("neon"); err != nil || p != NEON {
+		t.Fatalf("ParsePath(neon) = %v, %v", p, err)
+	}
+}
+
+// TestSgemmNEONTiles runs every form of Sgemm on shapes around the 8×12
+// tiles of the NEON micro-kernel (edge tiles in both directions, several
+// whole tiles, depths across the 256 block) on the NEON and generic paths,
+// against the float64 reference of checkGemm.
+func TestSgemmNEONTiles(t *testing.T) {
+	ms := []int{1, 7, 8, 9, 16, 17, 33}
+	ns := []int{1, 11, 12, 13, 24, 25, 37}
+	ks := []int{1, 2, 7, 64, 257}
+	if testing.Short() {
+		ms, ns, ks = []int{1, 7, 8, 9, 17}, []int{1, 11, 12, 13, 25}, []int{1, 7, 257}
+	}
+	withPath(t, func(t *testing.T, p Path) {
+		rng := rand.New(rand.NewPCG(18, uint64(p)))
+		for _, m := range ms {
+			for _, n := range ns {
+				for _, k := range ks {
+					for form := 0; form < 4; form++ {
+						beta := []float32{0, 1, -0.75}[(m+n+k+form)%3]
+						runCase(t, rng, gemmCase{
+							transA: form&1 != 0, transB: form&2 != 0,
+							m: m, n: n, k: k, alpha: 1.25, beta: beta,
+							padA: form, padB: 3 - form, padC: 1,
+						})
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmNEONLarge multiplies matrices that need several cache blocks in
+// every dimension (m > mc, n > nc, k > kc) with the NEON blocking.
+func TestSgemmNEONLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large product: slow under emulation")
+	}
+	saved := Active()
+	defer func() { _ = SetPath(saved) }()
+	if err := SetPath(NEON); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(18, 1))
+	runCase(t, rng, gemmCase{m: 150, n: 800, k: 300, alpha: 1, beta: 0.5})
+	runCase(t, rng, gemmCase{transA: true, transB: true, m: 131, n: 781, k: 520, alpha: -2, beta: 0})
+}
+
+// TestMicroKernelNEONSpecial checks the kernel's handling of beta == -0 (C
+// not read, like +0), of alpha == 0 with beta != 0, and that it touches
+// nothing outside its tiles.
+func TestMicroKernelNEONSpecial(t *testing.T) {
+	const k, n, ldc = 5, 2, 15
+	rng := rand.New(rand.NewPCG(18, 2))
+	a := randSlice(rng, 8*k*n)
+	b := randSlice(rng, 12*k)
+	for _, tc := range []struct{ alpha, beta float32 }{
+		{1, float32(math.Copysign(0, -1))}, {0, 2}, {-1, 1},
+	} {
+		c := randSlice(rng, 8*n*ldc+ldc)
+		c0 := append([]float32(nil), c...)
+		want := append([]float32(nil), c...)
+		if tc.beta == 0 {
+			for i := 0; i < 8*n*ldc; i++ {
+				if i%ldc < 12 {
+					c[i] = float32(math.NaN())
+				}
+			}
+		}
+		kernelNEON(k, n, a, b, c, ldc, tc.alpha, tc.beta)
+		for tl := 0; tl < n; tl++ {
+			sgemmKernelRef(8, 12, k, a[8*k*tl:], b, want[8*ldc*tl:], ldc, tc.alpha, tc.beta)
+		}
+		for i := range c {
+			if i >= 8*n*ldc || i%ldc >= 12 {
+				if math.Float32bits(c[i]) != math.Float32bits(c0[i]) {
+					t.Fatalf("%+v: c[%d] outside the tiles changed", tc, i)
+				}
+				continue
+			}
+			if d := math.Abs(float64(c[i] - want[i])); !(d <= 1e-5*(k+2)) {
+				t.Fatalf("%+v: c[%d] = %v, want %v", tc, i, c[i], want[i])
+			}
+		}
+	}
+}
