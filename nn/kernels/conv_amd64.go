@@ -57,11 +57,14 @@ func convFilterTilesAVX2(ns int, x []float32, xs int, offs []float32, nt int, dy
 //go:noescape
 func convFilterTile26AVX2(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
 
-// convFwdTileAVX512 is convFwdTileAVX2 with 16-position vectors
-// (convFwdTileRef with 16 lanes).
+// convFwdTile6AVX512 is convFwdTileRef with 16 lanes and six vectors: for
+// i < 4 and v < 6, y[yv[v]+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv[v]+offs[p]+l]
+// for l < 16, where s is bias[i], or the old y[yv[v]+i*ldy+l] when acc
+// (one fused multiply-add per p, p ascending). The six output vectors of a
+// channel must not overlap. k >= 1; convFwdTile checks the bounds.
 //
 //go:noescape
-func convFwdTileAVX512(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
+func convFwdTile6AVX512(k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool)
 
 // convFilterTilesAVX512 is convFilterTilesAVX2 with 16-float vectors
 // (convFilterTilesRef with 16 lanes; each sum's 16 partial sums are folded
@@ -77,14 +80,14 @@ func convFilterTilesAVX512(ns int, x []float32, xs int, offs []float32, nt int, 
 //go:noescape
 func convFilterTile26AVX512(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
 
-// convFwdTileAsm runs the forward tile kernel with vectors of lanes (8 or
-// 16) floats.
-func convFwdTileAsm(lanes, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
-	if lanes == 16 {
-		convFwdTileAVX512(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+// convFwdTileAsm runs ck's forward tile kernel: six vectors of 16 floats
+// or three of 8.
+func convFwdTileAsm(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
+	if ck.lanes == 16 {
+		convFwdTile6AVX512(k, w, offs, x, xv, bias, y, yv, ldy, acc)
 		return
 	}
-	convFwdTileAVX2(k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+	convFwdTileAVX2(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, yv[0], yv[1], yv[2], ldy, acc)
 }
 
 // convFilterTilesAsm runs the filter-gradient tiles kernel with vectors of
@@ -108,6 +111,6 @@ func convFilterTile26Asm(lanes, ns int, x []float32, offs []int, xjump int, dy [
 }
 
 func init() {
-	convTable[AVX2] = &convKernels{lanes: 8}
-	convTable[AVX512] = &convKernels{lanes: 16}
+	convTable[AVX2] = &convKernels{lanes: 8, vecs: 3}
+	convTable[AVX512] = &convKernels{lanes: 16, vecs: 6}
 }

@@ -31,8 +31,12 @@ var ConvDirectGroup = 16
 // filter kernels write to arrays on the caller's stack, which an indirect
 // call would move to the heap.
 type convKernels struct {
-	lanes int
+	lanes int // floats per vector
+	vecs  int // vectors per forward tile (at most convMaxVecs)
 }
+
+// convMaxVecs is the largest number of vectors of a forward tile.
+const convMaxVecs = 6
 
 // convTable holds the direct path's kernels of each path; nil entries (the
 // generic path, and every path of a pure-Go build) have no direct path.
@@ -199,16 +203,18 @@ func convDirectFwd(g convGeom, n int, x, wm, bias, y, scratch []float32) {
 		} else {
 			t.xp = x[s0*inSz : (s0+gs)*inSz]
 		}
-		convRun(&t, gs*convTriples(g, t.ck.lanes))
+		convRun(&t, gs*convFwdTiles(g, t.ck))
 		for j := 0; stage != nil && j < gs; j++ {
 			copy(y[(s0+j)*g.kout*p:(s0+j+1)*g.kout*p], stage[j*4*p:])
 		}
 	}
 }
 
-// convTriples is the number of three-vector position tiles of one sample
-// with vectors of lanes floats.
-func convTriples(g convGeom, lanes int) int { return (g.p()/lanes + 2) / 3 }
+// convFwdTiles is the number of position tiles (ck.vecs vectors of
+// ck.lanes floats) of one sample.
+func convFwdTiles(g convGeom, ck *convKernels) int {
+	return (g.p()/ck.lanes + ck.vecs - 1) / ck.vecs
+}
 
 // convDirectFilter accumulates the filter gradient dw += dy·col(x)ᵀ of
 // shape s on the direct path.
@@ -300,20 +306,21 @@ var convFwdRows = 400
 func (t *convTask) fwd(i0, i1 int) {
 	g := t.g
 	rows, p := g.rows(), g.p()
-	lanes := t.ck.lanes
+	lanes, vecs := t.ck.lanes, t.ck.vecs
 	nv := p / lanes
-	ntr := (nv + 2) / 3
+	ntr := (nv + vecs - 1) / vecs
 	sampleSz := g.cin * t.hp * t.wp
 	outSz := g.kout * p
 	// Split the rows evenly into blocks of at most convFwdRows.
 	nrb := (rows + convFwdRows - 1) / convFwdRows
-	var xs, ys [convFwdBlock][3]int // the block's x and y (channel 0) indices
+	var xs, ys [convFwdBlock][convMaxVecs]int // the block's x and y (channel 0) indices
+	var yk [convMaxVecs]int
 	for b0 := i0; b0 < i1; b0 += convFwdBlock {
 		b1 := min(b0+convFwdBlock, i1)
 		for it := b0; it < b1; it++ {
 			j, tr := it/ntr, it%ntr
-			for v := range 3 {
-				pos := lanes * min(3*tr+v, nv-1)
+			for v := range vecs {
+				pos := lanes * min(vecs*tr+v, nv-1)
 				xs[it-b0][v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
 				ys[it-b0][v] = j*outSz + pos
 			}
@@ -331,8 +338,10 @@ func (t *convTask) fwd(i0, i1 int) {
 				offs := t.offs[r0:r1]
 				kp := k0 * p
 				for b := range b1 - b0 {
-					x, y := &xs[b], &ys[b]
-					convFwdTile(t.ck, r1-r0, w, offs, t.xp, x[0], x[1], x[2], bias, t.y, y[0]+kp, y[1]+kp, y[2]+kp, p, rb > 0)
+					for v := range vecs {
+						yk[v] = ys[b][v] + kp
+					}
+					convFwdTile(t.ck, r1-r0, w, offs, t.xp, &xs[b], bias, t.y, &yk, p, rb > 0)
 				}
 			}
 			off += 4 * rows
@@ -449,28 +458,31 @@ func convRun(t *convTask, items int) {
 func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs[i]))) }
 
 // convFwdTile checks the bounds of one forward tile (four output channels
-// by three vectors of ck.lanes positions) and runs ck's kernel. See
-// convFwdTileRef for its meaning.
-func convFwdTile(ck *convKernels, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
+// by ck.vecs vectors of ck.lanes positions, the first ck.vecs entries of xv
+// and yv) and runs ck's kernel. See convFwdTileRef for its meaning.
+func convFwdTile(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
 	_ = w[4*k-1]
 	last := convOff(offs, k-1) // offsets increase
-	if min(x0, x1, x2, y0, y1, y2) < 0 {
-		panic("kernels: negative conv tile index")
+	xm, ym := 0, 0
+	for v := range ck.vecs {
+		if xv[v] < 0 || yv[v] < 0 {
+			panic("kernels: negative conv tile index")
+		}
+		xm, ym = max(xm, xv[v]), max(ym, yv[v])
 	}
-	_ = x[max(x0, x1, x2)+last+ck.lanes-1]
+	_ = x[xm+last+ck.lanes-1]
 	_ = bias[3]
-	_ = y[max(y0, y1, y2)+3*ldy+ck.lanes-1]
-	convFwdTileAsm(ck.lanes, k, w, offs, x, x0, x1, x2, bias, y, y0, y1, y2, ldy, acc)
+	_ = y[ym+3*ldy+ck.lanes-1]
+	convFwdTileAsm(ck, k, w, offs, x, xv, bias, y, yv, ldy, acc)
 }
 
 // convFwdTileRef is the meaning of the forward tile kernels with vectors
-// of lanes floats: for i < 4 and the three vectors v (x index xv, y index
-// yv), y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l], l < lanes,
-// where s is bias[i], or the value y[yv+i*ldy+l] held before the call when
-// acc. The kernels fuse each multiply-add (p ascending).
-func convFwdTileRef(lanes, k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool) {
-	ys := [3]int{y0, y1, y2}
-	for v, xv := range [3]int{x0, x1, x2} {
+// of lanes floats: for i < 4 and the vectors v < len(xv) (x index xv[v], y
+// index yv[v]), y[yv+i*ldy+l] = s + Σ_{p<k} w[p*4+i]·x[xv+offs[p]+l],
+// l < lanes, where s is bias[i], or the value y[yv+i*ldy+l] held before the
+// call when acc. The kernels fuse each multiply-add (p ascending).
+func convFwdTileRef(lanes, k int, w, offs, x []float32, xvs []int, bias, y []float32, ys []int, ldy int, acc bool) {
+	for v, xv := range xvs {
 		for i := 0; i < 4; i++ {
 			for l := 0; l < lanes; l++ {
 				sum := bias[i]

@@ -5,31 +5,6 @@
 // AVX-512F tile kernels of the direct convolution path: the AVX2 kernels of
 // conv_direct_amd64.s with 16-float vectors (see conv_direct.go).
 
-// FWD_TAP16 adds one filter tap to the forward tile: the tap's offset at
-// o(DX), its four filter values at w0..w3(SI), the three input vectors at
-// R9, R10, R11 plus the offset; accumulators Z0..Z11 (channel-major).
-#define FWD_TAP16(o, w0, w1, w2, w3) \
-	MOVLQSX      o(DX), BX         \
-	VMOVUPS      (R9)(BX*4), Z12   \
-	VMOVUPS      (R10)(BX*4), Z13  \
-	VMOVUPS      (R11)(BX*4), Z14  \
-	VBROADCASTSS w0(SI), Z15       \
-	VFMADD231PS  Z12, Z15, Z0      \
-	VFMADD231PS  Z13, Z15, Z1      \
-	VFMADD231PS  Z14, Z15, Z2      \
-	VBROADCASTSS w1(SI), Z15       \
-	VFMADD231PS  Z12, Z15, Z3      \
-	VFMADD231PS  Z13, Z15, Z4      \
-	VFMADD231PS  Z14, Z15, Z5      \
-	VBROADCASTSS w2(SI), Z15       \
-	VFMADD231PS  Z12, Z15, Z6      \
-	VFMADD231PS  Z13, Z15, Z7      \
-	VFMADD231PS  Z14, Z15, Z8      \
-	VBROADCASTSS w3(SI), Z15       \
-	VFMADD231PS  Z12, Z15, Z9      \
-	VFMADD231PS  Z13, Z15, Z10     \
-	VFMADD231PS  Z14, Z15, Z11
-
 // ZERO_ACC16 clears the twelve accumulators Z0..Z11.
 #define ZERO_ACC16 \
 	VPXORD Z0, Z0, Z0    \
@@ -76,119 +51,173 @@
 	VFMADD231PS Z14, Z15, Z11
 
 
-// func convFwdTileAVX512(k int, w, offs, x []float32, x0, x1, x2 int, bias, y []float32, y0, y1, y2, ldy int, acc bool)
-TEXT ·convFwdTileAVX512(SB), NOSPLIT, $0-185
+// FWD_TAP6 adds one filter tap to the forward tile of four channels by six
+// vectors: the tap's offset at o(DX), its four filter values at
+// w0..w3(SI), the six input vectors at R8..R13 plus the offset;
+// accumulators Z0..Z23 (channel i, vector v in Z(6i+v)).
+#define FWD_TAP6(o, w0, w1, w2, w3) \
+	MOVLQSX      o(DX), BX          \
+	VMOVUPS      (R8)(BX*4), Z24    \
+	VMOVUPS      (R9)(BX*4), Z25    \
+	VMOVUPS      (R10)(BX*4), Z26   \
+	VMOVUPS      (R11)(BX*4), Z27   \
+	VMOVUPS      (R12)(BX*4), Z28   \
+	VMOVUPS      (R13)(BX*4), Z29   \
+	VBROADCASTSS w0(SI), Z30        \
+	VFMADD231PS  Z24, Z30, Z0       \
+	VFMADD231PS  Z25, Z30, Z1       \
+	VFMADD231PS  Z26, Z30, Z2       \
+	VFMADD231PS  Z27, Z30, Z3       \
+	VFMADD231PS  Z28, Z30, Z4       \
+	VFMADD231PS  Z29, Z30, Z5       \
+	VBROADCASTSS w1(SI), Z31        \
+	VFMADD231PS  Z24, Z31, Z6       \
+	VFMADD231PS  Z25, Z31, Z7       \
+	VFMADD231PS  Z26, Z31, Z8       \
+	VFMADD231PS  Z27, Z31, Z9       \
+	VFMADD231PS  Z28, Z31, Z10      \
+	VFMADD231PS  Z29, Z31, Z11      \
+	VBROADCASTSS w2(SI), Z30        \
+	VFMADD231PS  Z24, Z30, Z12      \
+	VFMADD231PS  Z25, Z30, Z13      \
+	VFMADD231PS  Z26, Z30, Z14      \
+	VFMADD231PS  Z27, Z30, Z15      \
+	VFMADD231PS  Z28, Z30, Z16      \
+	VFMADD231PS  Z29, Z30, Z17      \
+	VBROADCASTSS w3(SI), Z31        \
+	VFMADD231PS  Z24, Z31, Z18      \
+	VFMADD231PS  Z25, Z31, Z19      \
+	VFMADD231PS  Z26, Z31, Z20      \
+	VFMADD231PS  Z27, Z31, Z21      \
+	VFMADD231PS  Z28, Z31, Z22      \
+	VFMADD231PS  Z29, Z31, Z23
+
+// YPTRS sets R8..R13 to the six output vectors of channel 0: y_base plus
+// 4·yv[v] (yv at AX); it clobbers BX and CX.
+#define YPTRS \
+	MOVQ y_base+112(FP), CX   \
+	MOVQ 0(AX), BX            \
+	LEAQ (CX)(BX*4), R8       \
+	MOVQ 8(AX), BX            \
+	LEAQ (CX)(BX*4), R9       \
+	MOVQ 16(AX), BX           \
+	LEAQ (CX)(BX*4), R10      \
+	MOVQ 24(AX), BX           \
+	LEAQ (CX)(BX*4), R11      \
+	MOVQ 32(AX), BX           \
+	LEAQ (CX)(BX*4), R12      \
+	MOVQ 40(AX), BX           \
+	LEAQ (CX)(BX*4), R13
+
+// NEXTCH steps R8..R13 by one channel (DI bytes).
+#define NEXTCH \
+	ADDQ DI, R8  \
+	ADDQ DI, R9  \
+	ADDQ DI, R10 \
+	ADDQ DI, R11 \
+	ADDQ DI, R12 \
+	ADDQ DI, R13
+
+// LOADCH loads one channel's six output vectors into z0..z5.
+#define LOADCH(z0, z1, z2, z3, z4, z5) \
+	VMOVUPS (R8), z0  \
+	VMOVUPS (R9), z1  \
+	VMOVUPS (R10), z2 \
+	VMOVUPS (R11), z3 \
+	VMOVUPS (R12), z4 \
+	VMOVUPS (R13), z5
+
+// STORECH stores z0..z5 to one channel's six output vectors.
+#define STORECH(z0, z1, z2, z3, z4, z5) \
+	VMOVUPS z0, (R8)  \
+	VMOVUPS z1, (R9)  \
+	VMOVUPS z2, (R10) \
+	VMOVUPS z3, (R11) \
+	VMOVUPS z4, (R12) \
+	VMOVUPS z5, (R13)
+
+// BIASCH fills z0..z5 with the bias at off(AX).
+#define BIASCH(off, z0, z1, z2, z3, z4, z5) \
+	VBROADCASTSS off(AX), z0 \
+	VMOVAPS      z0, z1      \
+	VMOVAPS      z0, z2      \
+	VMOVAPS      z0, z3      \
+	VMOVAPS      z0, z4      \
+	VMOVAPS      z0, z5
+
+// func convFwdTile6AVX512(k int, w, offs, x []float32, xv *[6]int, bias, y []float32, yv *[6]int, ldy int, acc bool)
+TEXT ·convFwdTile6AVX512(SB), NOSPLIT, $0-153
+	MOVQ    ldy+144(FP), DI
+	SHLQ    $2, DI
+	MOVBQZX acc+152(FP), AX
+	TESTQ   AX, AX
+	JNZ     f6_load
+	MOVQ    bias_base+88(FP), AX
+	BIASCH(0, Z0, Z1, Z2, Z3, Z4, Z5)
+	BIASCH(4, Z6, Z7, Z8, Z9, Z10, Z11)
+	BIASCH(8, Z12, Z13, Z14, Z15, Z16, Z17)
+	BIASCH(12, Z18, Z19, Z20, Z21, Z22, Z23)
+	JMP     f6_start
+
+f6_load:
+	MOVQ yv+136(FP), AX
+	YPTRS
+	LOADCH(Z0, Z1, Z2, Z3, Z4, Z5)
+	NEXTCH
+	LOADCH(Z6, Z7, Z8, Z9, Z10, Z11)
+	NEXTCH
+	LOADCH(Z12, Z13, Z14, Z15, Z16, Z17)
+	NEXTCH
+	LOADCH(Z18, Z19, Z20, Z21, Z22, Z23)
+
+f6_start:
+	// R8..R13 address the six input vectors (x_base + 4·xv[v]).
+	MOVQ x_base+56(FP), CX
+	MOVQ xv+80(FP), AX
+	MOVQ 0(AX), BX
+	LEAQ (CX)(BX*4), R8
+	MOVQ 8(AX), BX
+	LEAQ (CX)(BX*4), R9
+	MOVQ 16(AX), BX
+	LEAQ (CX)(BX*4), R10
+	MOVQ 24(AX), BX
+	LEAQ (CX)(BX*4), R11
+	MOVQ 32(AX), BX
+	LEAQ (CX)(BX*4), R12
+	MOVQ 40(AX), BX
+	LEAQ (CX)(BX*4), R13
 	MOVQ k+0(FP), CX
 	MOVQ w_base+8(FP), SI
 	MOVQ offs_base+32(FP), DX
-	MOVQ x_base+56(FP), R8
-	MOVQ x0+80(FP), AX
-	LEAQ (R8)(AX*4), R9
-	MOVQ x1+88(FP), AX
-	LEAQ (R8)(AX*4), R10
-	MOVQ x2+96(FP), AX
-	LEAQ (R8)(AX*4), R11
-	MOVBQZX acc+184(FP), AX
-	TESTQ   AX, AX
-	JNZ     fwd_load
-	MOVQ bias_base+104(FP), AX
-	VBROADCASTSS 0(AX), Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VBROADCASTSS 4(AX), Z3
-	VMOVAPS      Z3, Z4
-	VMOVAPS      Z3, Z5
-	VBROADCASTSS 8(AX), Z6
-	VMOVAPS      Z6, Z7
-	VMOVAPS      Z6, Z8
-	VBROADCASTSS 12(AX), Z9
-	VMOVAPS      Z9, Z10
-	VMOVAPS      Z9, Z11
-	JMP fwd_loop
 
-fwd_load:
-	MOVQ y_base+128(FP), R8
-	MOVQ y0+152(FP), AX
-	LEAQ (R8)(AX*4), DI
-	MOVQ y1+160(FP), AX
-	LEAQ (R8)(AX*4), R12
-	MOVQ y2+168(FP), AX
-	LEAQ (R8)(AX*4), R13
-	MOVQ ldy+176(FP), AX
-	SHLQ $2, AX
-	VMOVUPS (DI), Z0
-	VMOVUPS (R12), Z1
-	VMOVUPS (R13), Z2
-	ADDQ    AX, DI
-	ADDQ    AX, R12
-	ADDQ    AX, R13
-	VMOVUPS (DI), Z3
-	VMOVUPS (R12), Z4
-	VMOVUPS (R13), Z5
-	ADDQ    AX, DI
-	ADDQ    AX, R12
-	ADDQ    AX, R13
-	VMOVUPS (DI), Z6
-	VMOVUPS (R12), Z7
-	VMOVUPS (R13), Z8
-	ADDQ    AX, DI
-	ADDQ    AX, R12
-	ADDQ    AX, R13
-	VMOVUPS (DI), Z9
-	VMOVUPS (R12), Z10
-	VMOVUPS (R13), Z11
-
-fwd_loop:
 	// Two filter taps per iteration, then the odd one out.
 	MOVQ CX, AX
 	SHRQ $1, AX
-	JZ   fwd_tail
+	JZ   f6_tail
 
-fwd_loop2:
-	FWD_TAP16(0, 0, 4, 8, 12)
-	FWD_TAP16(4, 16, 20, 24, 28)
+f6_loop2:
+	FWD_TAP6(0, 0, 4, 8, 12)
+	FWD_TAP6(4, 16, 20, 24, 28)
 	ADDQ $32, SI
 	ADDQ $8, DX
 	DECQ AX
-	JNZ  fwd_loop2
+	JNZ  f6_loop2
 
-fwd_tail:
+f6_tail:
 	ANDQ $1, CX
-	JZ   fwd_store
-	FWD_TAP16(0, 0, 4, 8, 12)
+	JZ   f6_store
+	FWD_TAP6(0, 0, 4, 8, 12)
 
-fwd_store:
-
-	MOVQ y_base+128(FP), R8
-	MOVQ y0+152(FP), AX
-	LEAQ (R8)(AX*4), R9
-	MOVQ y1+160(FP), AX
-	LEAQ (R8)(AX*4), R10
-	MOVQ y2+168(FP), AX
-	LEAQ (R8)(AX*4), R11
-	MOVQ ldy+176(FP), AX
-	SHLQ $2, AX
-	VMOVUPS Z0, (R9)
-	VMOVUPS Z1, (R10)
-	VMOVUPS Z2, (R11)
-	ADDQ    AX, R9
-	ADDQ    AX, R10
-	ADDQ    AX, R11
-	VMOVUPS Z3, (R9)
-	VMOVUPS Z4, (R10)
-	VMOVUPS Z5, (R11)
-	ADDQ    AX, R9
-	ADDQ    AX, R10
-	ADDQ    AX, R11
-	VMOVUPS Z6, (R9)
-	VMOVUPS Z7, (R10)
-	VMOVUPS Z8, (R11)
-	ADDQ    AX, R9
-	ADDQ    AX, R10
-	ADDQ    AX, R11
-	VMOVUPS Z9, (R9)
-	VMOVUPS Z10, (R10)
-	VMOVUPS Z11, (R11)
+f6_store:
+	MOVQ yv+136(FP), AX
+	YPTRS
+	STORECH(Z0, Z1, Z2, Z3, Z4, Z5)
+	NEXTCH
+	STORECH(Z6, Z7, Z8, Z9, Z10, Z11)
+	NEXTCH
+	STORECH(Z12, Z13, Z14, Z15, Z16, Z17)
+	NEXTCH
+	STORECH(Z18, Z19, Z20, Z21, Z22, Z23)
 	VZEROUPPER
 	RET
 

@@ -592,16 +592,16 @@ func testConvTileKernels(t *testing.T, ck *convKernels) {
 			o += rng.Intn(5)
 			offs[p] = math.Float32frombits(uint32(o))
 		}
-		x := convRand(rng, o+24+2*L)
+		x := convRand(rng, o+40+2*L)
 		bias := convRand(rng, 4)
-		ldy := 5 * L
-		y0, y1, y2 := 1, 3*L, L+2 // disjoint vectors
-		for c, xv := range [][3]int{{0, 8, 16}, {3, 3, 3}, {20, 5, 11}, {1, 2, 3}} {
+		ldy := 8 * L
+		yv := [convMaxVecs]int{1, 3 * L, L + 2, 5*L + 2, 4*L + 1, 6*L + 3} // disjoint vectors
+		for c, xv := range [][convMaxVecs]int{{0, 8, 16, 24, 32, 40}, {3, 3, 3, 3, 3, 3}, {20, 5, 11, 0, 7, 1}, {1, 2, 3, 4, 5, 6}} {
 			acc := c == 3
 			y := convRand(rng, 4*ldy+2*L)
 			yg := append([]float32(nil), y...)
-			convFwdTile(ck, k, w, offs, x, xv[0], xv[1], xv[2], bias, y, y0, y1, y2, ldy, acc)
-			convFwdTileRef(L, k, w, offs, x, xv[0], xv[1], xv[2], bias, yg, y0, y1, y2, ldy, acc)
+			convFwdTile(ck, k, w, offs, x, &xv, bias, y, &yv, ldy, acc)
+			convFwdTileRef(L, k, w, offs, x, xv[:ck.vecs], bias, yg, yv[:ck.vecs], ldy, acc)
 			for i := range y {
 				if math.Abs(float64(y[i]-yg[i])) > 1e-5*(1+math.Abs(float64(yg[i]))) {
 					t.Fatalf("fwd tile k=%d: y[%d] = %g, want %g", k, i, y[i], yg[i])
