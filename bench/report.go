@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -222,10 +221,7 @@ func (s *Summary) Markdown() []byte {
 // warning about the file.
 func Report(dir string) (*Summary, string, error) {
 	path := filepath.Join(dir, RunsFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, "", fmt.Errorf("%s: no runs file (run a sweep first)", path)
-	}
-	lines, _, warn, err := ReadRuns(path)
+	lines, warn, err := LoadLines(dir) // dir/runs and the legacy runs.jsonl
 	lines = Latest(lines)
 	if err != nil {
 		return nil, warn, err

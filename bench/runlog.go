@@ -8,18 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"time"
 
 	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/train"
 )
 
-// RunsFile is the name of a sweep's log of finished runs, one JSON Line
-// per run, in the sweep's output directory.
+// RunsFile is the name of the log of finished runs, one JSON Line per
+// run, in which sweeps of earlier versions recorded them. It is still read
+// (LoadLines) but no longer written: finished runs are recorded one file
+// each in RunsDir.
 const RunsFile = "runs.jsonl"
 
-// Line is one finished run in runs.jsonl.
+// Line is the record of one finished run: a file of RunsDir, or a line of
+// the legacy RunsFile.
 type Line struct {
 	ID       string        `json:"id"`
 	Suite    string        `json:"suite"`
@@ -68,7 +69,7 @@ func Latest(lines []Line) []Line {
 	return out
 }
 
-// ReadRuns reads a runs.jsonl file. A last line that is incomplete or not
+// ReadRuns reads a legacy runs.jsonl file. A last line that is incomplete or not
 // valid JSON (a crash in the middle of a write) is dropped and reported in
 // warning; any other bad line is an error naming it. good is the length
 // of the valid prefix of the file.
@@ -115,47 +116,3 @@ func parseRuns(path string, data []byte) (lines []Line, good int64, warning stri
 
 // isFinalLine reports whether rest holds nothing but white space.
 func isFinalLine(rest []byte) bool { return len(bytes.TrimSpace(rest)) == 0 }
-
-// RunLog appends finished runs to runs.jsonl, one write and one fsync per
-// run, safe for concurrent use.
-type RunLog struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-// OpenRunLog opens path for appending, first cutting it to good bytes (the
-// valid prefix ReadRuns found) so that an interrupted write leaves no
-// fragment.
-func OpenRunLog(path string, good int64) (*RunLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err == nil && st.Size() > good {
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return &RunLog{f: f}, nil
-}
-
-// Append writes l as one line and syncs the file.
-func (w *RunLog) Append(l Line) error {
-	if l.Finished == "" {
-		l.Finished = time.Now().UTC().Format(time.RFC3339)
-	}
-	js, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, err := w.f.Write(append(js, '\n')); err != nil {
-		return err
-	}
-	return w.f.Sync()
-}
-
-// Close closes the file.
-func (w *RunLog) Close() error { return w.f.Close() }

@@ -68,18 +68,10 @@ type RunStatus struct {
 }
 
 // Status lists the runs of the sweep in dir: those of the suite recorded
-// in dir/sweep.json in suite order, then any other run found in
-// runs.jsonl. A finished run at a shorter horizon than the suite's is
+// in dir/sweep.json in suite order, then any other finished run found
+// (LoadLines: dir/runs and the legacy runs.jsonl). A finished run at a shorter horizon than the suite's is
 // partial (it can be continued from its final checkpoint).
 func Status(dir string) ([]RunStatus, error) {
-	lines, _, _, err := ReadRuns(filepath.Join(dir, RunsFile))
-	if err != nil {
-		return nil, err
-	}
-	last := map[string]Line{}
-	for _, l := range Latest(lines) {
-		last[l.ID] = l
-	}
 	var jobs []Job
 	info, err := ReadSweepInfo(dir)
 	switch {
@@ -87,9 +79,23 @@ func Status(dir string) ([]RunStatus, error) {
 		jobs = info.Suite.Jobs(info.Quick, datasets.Options{})
 	case errors.Is(err, os.ErrNotExist):
 		// A directory written before sweeps recorded their suite: the
-		// runs file alone tells what is finished.
+		// records alone tell what is finished.
 	default:
 		return nil, err
+	}
+	return StatusOf(dir, jobs)
+}
+
+// StatusOf is Status for the runs jobs (in their order), then any other
+// finished run in dir.
+func StatusOf(dir string, jobs []Job) ([]RunStatus, error) {
+	lines, _, err := LoadLines(dir)
+	if err != nil && !errors.Is(err, ErrNoRuns) {
+		return nil, err
+	}
+	last := map[string]Line{}
+	for _, l := range lines {
+		last[l.ID] = l
 	}
 	var out []RunStatus
 	seen := map[string]bool{}
@@ -117,7 +123,7 @@ func Status(dir string) ([]RunStatus, error) {
 		}
 		out = append(out, st)
 	}
-	for _, l := range Latest(lines) {
+	for _, l := range lines {
 		if seen[l.ID] {
 			continue
 		}

@@ -178,7 +178,7 @@ func RunOne(ctx context.Context, in io.Reader, out, progress io.Writer) error {
 
 // SweepOptions configure Sweep.
 type SweepOptions struct {
-	Dir      string   // output directory holding runs.jsonl
+	Dir      string   // output directory (see RunsDir)
 	Jobs     int      // runs at once (0: the number of cores)
 	Exec     Executor // how a run executes
 	Out      io.Writer
@@ -247,7 +247,7 @@ func plan(dir string, jobs []Job, done []Line) (todo []Job, skipped, extend int,
 			tidyFinished(dir, j)
 			continue
 		}
-		path := filepath.Join(dir, RunsFile)
+		path := dir
 		if l.BaseHash == "" || l.BaseHash != BaseHash(j.Config) {
 			return nil, 0, 0, fmt.Errorf("%s already holds run %s with another configuration; use another output directory", path, j.ID)
 		}
@@ -314,15 +314,19 @@ func copyFile(from, to string) error {
 	return train.WriteFileAtomic(to, data)
 }
 
-// Sweep runs every job not yet in Dir/runs.jsonl, Jobs at a time, and
-// appends each finished run to the file at once. Each run checkpoints
+// Sweep runs every job not yet finished in Dir, Jobs at a time, and
+// records each finished run at once in its own file (WriteLine, the
+// layout RunIndex uses too, so local and cluster runs mix; finished runs
+// of the legacy Dir/runs.jsonl count as well, and the file is no longer
+// appended to: one file per run needs no appender, never loses a run to a
+// torn last line and is safe on shared file systems). Each run checkpoints
 // into Dir/checkpoints every CheckpointEvery iterations, so re-running
 // the same sweep skips finished runs and resumes partial ones from their
 // last checkpoint. A job whose ID finished at a shorter horizon with the
 // same configuration and an absolute learning-rate schedule is continued
 // from its final checkpoint. Jobs whose ID is present with another
 // configuration are an error: a different suite belongs in another
-// directory. A failed run is reported and left out of the file; Sweep then
+// directory. A failed run is reported and not recorded; Sweep then
 // returns an error after the other runs. Two sweeps cannot share Dir at
 // once.
 func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error) {
@@ -354,13 +358,20 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 			return res, err
 		}
 	}
-	path := filepath.Join(o.Dir, RunsFile)
-	done, good, warn, err := ReadRuns(path)
-	if err != nil {
+	done, warn, err := LoadLines(o.Dir)
+	if err != nil && !errors.Is(err, ErrNoRuns) {
 		return res, err
 	}
 	if warn != "" {
 		fmt.Fprintln(o.Out, "warning:", warn)
+		// The legacy file's torn last line (a sweep of an older version
+		// killed mid-write) is cut, as that version did, under the
+		// directory's exclusive lock.
+		if _, good, _, err := ReadRuns(filepath.Join(o.Dir, RunsFile)); err == nil {
+			if err := os.Truncate(filepath.Join(o.Dir, RunsFile), good); err != nil {
+				return res, err
+			}
+		}
 	}
 	res.Threads = ThreadsPerRun(o.Jobs)
 	for i := range jobs {
@@ -387,12 +398,6 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 			}
 		}
 	}
-	log, err := OpenRunLog(path, good)
-	if err != nil {
-		return res, err
-	}
-	defer log.Close()
-
 	var bar *progressbar.ProgressBar
 	if o.Terminal && len(todo) > 0 {
 		bar = progressbar.NewOptions(len(todo),
@@ -410,7 +415,7 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 		failures []string
 		wg       sync.WaitGroup
 		queue    = make(chan Job)
-		appendMu error
+		writeErr error
 	)
 	finish := func(j Job, rec *train.Record, took time.Duration, runErr error) {
 		mu.Lock()
@@ -433,13 +438,13 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 		}
 		line := Line{ID: j.ID, Suite: j.Suite, Setting: j.Setting, Repeat: j.Repeat,
 			Hash: ConfigHash(j.Config), BaseHash: BaseHash(j.Config), Record: rec}
-		if err := log.Append(line); err != nil {
-			if appendMu == nil {
-				appendMu = err
+		if err := WriteLine(o.Dir, line); err != nil {
+			if writeErr == nil {
+				writeErr = err
 			}
 		} else if every > 0 {
-			if err := finishCheckpoint(o.Dir, j); err != nil && appendMu == nil {
-				appendMu = err
+			if err := finishCheckpoint(o.Dir, j); err != nil && writeErr == nil {
+				writeErr = err
 			}
 		}
 		res.Done++
@@ -479,8 +484,8 @@ feed:
 	}
 	res.Wall = time.Since(start)
 	switch {
-	case appendMu != nil:
-		return res, fmt.Errorf("writing %s: %v", path, appendMu)
+	case writeErr != nil:
+		return res, writeErr
 	case ctx.Err() != nil:
 		return res, ctx.Err()
 	case len(failures) > 0:

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -35,12 +36,15 @@ func fakeRecord(job Job) *train.Record {
 		TestAccuracy: 0.9 + 0.01*float64(job.Repeat), TrainHeapBytes: 1000, SavedBytesPeak: 100}
 }
 
-// countIDs reads runs.jsonl in dir and counts each run ID.
+// countIDs reads the finished runs of dir and counts each run ID.
 func countIDs(t *testing.T, dir string) map[string]int {
 	t.Helper()
-	lines, _, warn, err := ReadRuns(filepath.Join(dir, RunsFile))
+	lines, warn, err := LoadLines(dir)
+	if errors.Is(err, ErrNoRuns) {
+		return map[string]int{}
+	}
 	if err != nil || warn != "" {
-		t.Fatalf("ReadRuns: %v %q", err, warn)
+		t.Fatalf("LoadLines: %v %q", err, warn)
 	}
 	n := map[string]int{}
 	for _, l := range lines {
@@ -114,17 +118,20 @@ func TestSweepResume(t *testing.T) {
 	}
 }
 
-// TestSweepTruncatedLine: a last line cut by a crash is ignored with a
-// warning, removed, and its run done again.
+// TestSweepTruncatedLine: a last line of a legacy runs.jsonl cut by a
+// crash is ignored with a warning, removed, and its run done again (and
+// recorded in the per-run layout).
 func TestSweepTruncatedLine(t *testing.T) {
 	dir := t.TempDir()
 	jobs := fakeJobs(t, 1)
 	exec := ExecutorFunc(func(ctx context.Context, job Job) (*train.Record, error) { return fakeRecord(job), nil })
-	if _, err := Sweep(context.Background(), jobs, SweepOptions{Dir: dir, Exec: exec}); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, RunsFile)
-	data, _ := os.ReadFile(path)
+	var data []byte
+	for _, j := range jobs {
+		js, _ := json.Marshal(Line{ID: j.ID, Suite: j.Suite, Setting: j.Setting, Repeat: j.Repeat,
+			Hash: ConfigHash(j.Config), BaseHash: BaseHash(j.Config), Record: fakeRecord(j)})
+		data = append(append(data, js...), '\n')
+	}
 	// Cut the second line in the middle.
 	nl := bytes.IndexByte(data, '\n')
 	cut := data[:nl+1+(len(data)-nl-1)/2]
@@ -142,6 +149,12 @@ func TestSweepTruncatedLine(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "warning: ") {
 		t.Errorf("no warning printed:\n%s", out.String())
+	}
+	if _, _, warn, _ := ReadRuns(path); warn != "" {
+		t.Errorf("the torn line is still there: %s", warn)
+	}
+	if _, err := os.Stat(RecordPath(dir, jobs[1].ID)); err != nil {
+		t.Errorf("the redone run is not in its own file: %v", err)
 	}
 	n := countIDs(t, dir)
 	if len(n) != 2 || n[jobs[0].ID] != 1 || n[jobs[1].ID] != 1 {

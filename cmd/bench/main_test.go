@@ -41,7 +41,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "Usage: bench <command>"},
-		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, status, report, perf)`},
+		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, list, run, slurm, k8s, status, report, compare, perf)`},
 		{[]string{"sweep"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
 		{[]string{"sweep", "--suite", "a", "--suite-file", "b"}, "bench: give exactly one of"},
 		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, cifar-fig9, mnist-fig8, mnist-fig8-short)`},
@@ -109,7 +109,7 @@ func TestSweepKillAndResume(t *testing.T) {
 	defer cancel()
 	go func() {
 		for ctx.Err() == nil {
-			if lines, _, _, _ := bench.ReadRuns(filepath.Join(dir, bench.RunsFile)); len(lines) >= 2 {
+			if lines, _, _ := bench.LoadLines(dir); len(lines) >= 2 {
 				cancel()
 				return
 			}
@@ -117,7 +117,7 @@ func TestSweepKillAndResume(t *testing.T) {
 		}
 	}()
 	code, stdout, stderr := runCmd(ctx, args...)
-	lines, _, _, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	lines, _, err := bench.LoadLines(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestSweepKillAndResume(t *testing.T) {
 	if !strings.Contains(stdout, "already done") || !strings.Contains(stdout, "wrote ") {
 		t.Errorf("resumed sweep output:\n%s", stdout)
 	}
-	lines, _, warn, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	lines, warn, err := bench.LoadLines(dir)
 	if err != nil || warn != "" {
 		t.Fatal(err, warn)
 	}
@@ -178,11 +178,10 @@ func TestPerfCommand(t *testing.T) {
 // onlyRecord reads the single run of a sweep directory.
 func onlyRecord(t *testing.T, dir string) bench.Line {
 	t.Helper()
-	lines, _, warn, err := bench.ReadRuns(filepath.Join(dir, bench.RunsFile))
+	lines, warn, err := bench.LoadLines(dir)
 	if err != nil || warn != "" {
 		t.Fatal(err, warn)
 	}
-	lines = bench.Latest(lines)
 	if len(lines) != 1 {
 		t.Fatalf("%s: %d runs, want 1", dir, len(lines))
 	}
