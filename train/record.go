@@ -104,10 +104,35 @@ test loss     %.4f
 train loss    %.4f
 peak heap     %s (%s above the %s of data and buffers present before the network was built)
 saved for backward (peak) %s; transient work buffers %s
-`,
+`+rec.processLine(),
 		rec.Model, rec.Dataset, rec.Estimator,
 		rec.Iters, rec.Batch, rec.MsPerIter, rec.Threads, rec.KernelPath,
 		100*rec.TestAccuracy, rec.TestLoss, rec.TrainLoss,
 		mb(float64(rec.PeakHeapBytes)), mb(float64(rec.TrainHeapBytes)), mb(float64(rec.BaseHeapBytes)),
 		mb(float64(rec.SavedBytesPeak)), mb(float64(rec.WorkBytes)))
+}
+
+// processLine formats what the operating system sees: the process's peak
+// resident set and the Go runtime's part of it.
+func (rec *Record) processLine() string {
+	if rec.PeakRSSBytes == 0 && rec.GoRuntimeBytes == 0 {
+		return ""
+	}
+	rss := "unknown on this platform"
+	if rec.PeakRSSBytes > 0 {
+		rss = fmt.Sprintf("%.2f MB", float64(rec.PeakRSSBytes)/1e6)
+	}
+	data := ""
+	if rec.DataMode != "" {
+		data = ", data " + rec.DataMode
+	}
+	gc := fmt.Sprintf("GOGC %d", rec.GOGC)
+	if rec.GOGC < 0 {
+		gc = "GOGC off"
+	}
+	if rec.MemLimitBytes > 0 {
+		gc += fmt.Sprintf(", limit %.0f MB", float64(rec.MemLimitBytes)/1e6)
+	}
+	return fmt.Sprintf("process peak RSS %s (Go runtime %.2f MB%s; %s)\n",
+		rss, float64(rec.GoRuntimeBytes)/1e6, data, gc)
 }

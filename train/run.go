@@ -326,6 +326,7 @@ func (r *Runner) Record() *Record {
 	if r.Meter.Peak > r.baseHeap {
 		rec.TrainHeapBytes = r.Meter.Peak - r.baseHeap
 	}
+	r.recordProcessMemory(rec)
 	// A resumed run's figures are the largest of its segments', each
 	// measured from a clean heap after its own start.
 	rec.PeakHeapBytes = max(rec.PeakHeapBytes, r.prevPeak)

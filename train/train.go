@@ -198,6 +198,19 @@ type Record struct {
 	WorkBytes      int64  `json:"work_bytes"`
 	DataBytes      int64  `json:"data_bytes"`
 
+	// What the operating system sees. PeakRSSBytes is the process's peak
+	// resident set since it started (ProcessMemory; 0 where the platform
+	// does not tell), GoRuntimeBytes the largest Go runtime total sampled
+	// (MemMeter.PeakRuntime: heap, stacks, GC metadata). DataMode says
+	// whether the data sets were held in memory or streamed from disk;
+	// GOGC and MemLimitBytes are the collector's settings at the end
+	// (MemLimitBytes 0: no limit).
+	PeakRSSBytes   uint64 `json:"peak_rss_bytes"`
+	GoRuntimeBytes uint64 `json:"go_runtime_bytes"`
+	DataMode       string `json:"data_mode,omitempty"`
+	GOGC           int    `json:"gogc"`
+	MemLimitBytes  int64  `json:"mem_limit_bytes,omitempty"`
+
 	// ResumedAt lists the iterations at which the run was resumed from a
 	// checkpoint; ExtendedFrom the horizons of finished runs it continued
 	// (a 20,000-iteration run extended to 40,000 has ExtendedFrom [20000]).

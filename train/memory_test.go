@@ -1,0 +1,89 @@
+package train
+
+import (
+	"math"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+func TestStatusField(t *testing.T) {
+	st := []byte("Name:\ttrain\nVmPeak:\t  200 kB\nVmHWM:\t   1234 kB\nVmRSS:\t  512 kB\nBad:\t12 MB\n")
+	if v, ok := statusField(st, "VmHWM:"); !ok || v != 1234*1024 {
+		t.Errorf("VmHWM = %d, %v; want %d", v, ok, 1234*1024)
+	}
+	if v, ok := statusField(st, "VmRSS:"); !ok || v != 512*1024 {
+		t.Errorf("VmRSS = %d, %v; want %d", v, ok, 512*1024)
+	}
+	for _, name := range []string{"Bad:", "Missing:", "Name:"} {
+		if v, ok := statusField(st, name); ok {
+			t.Errorf("%s parsed as %d", name, v)
+		}
+	}
+}
+
+func TestProcessMemory(t *testing.T) {
+	cur, peak, ok := ProcessMemory()
+	if !ok {
+		if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+			t.Fatalf("no process memory on %s", runtime.GOOS)
+		}
+		t.Skip("no process memory on", runtime.GOOS)
+	}
+	if peak == 0 || (cur > 0 && cur > peak) {
+		t.Fatalf("current RSS %d, peak %d", cur, peak)
+	}
+	// Touching 32 MiB of fresh memory raises the peak by about as much.
+	buf := make([]byte, 32<<20)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	_, peak2, _ := ProcessMemory()
+	if peak2 < peak || peak2 < 32<<20 {
+		t.Errorf("peak RSS %d after touching 32 MiB (before: %d)", peak2, peak)
+	}
+	runtime.KeepAlive(buf)
+}
+
+func TestMemMeterRuntime(t *testing.T) {
+	m := NewMemMeter()
+	m.Sample()
+	if m.Peak == 0 || m.PeakRuntime < m.Peak {
+		t.Fatalf("heap peak %d, runtime peak %d: the runtime total holds the heap", m.Peak, m.PeakRuntime)
+	}
+	if a := testing.AllocsPerRun(100, m.Sample); a != 0 {
+		t.Errorf("Sample allocates %v times", a)
+	}
+}
+
+func TestSetMemoryBudget(t *testing.T) {
+	oldGC := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	defer func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	}()
+	if g, l := SetMemoryBudget(25, 300<<20); g != 25 || l != 300<<20 {
+		t.Errorf("budget (25, 300 MiB) reads back as (%d, %d)", g, l)
+	}
+	if g, l := SetMemoryBudget(-1, 0); g != 25 || l != 300<<20 {
+		t.Errorf("an empty budget changed the settings to (%d, %d)", g, l)
+	}
+	debug.SetGCPercent(-1)
+	if g, _ := GCSettings(); g != -1 {
+		t.Errorf("GOGC off reads as %d", g)
+	}
+}
+
+func TestSummaryProcessLine(t *testing.T) {
+	rec := &Record{PeakRSSBytes: 80e6, GoRuntimeBytes: 50e6, DataMode: "stream", GOGC: 25, MemLimitBytes: 200e6}
+	s := rec.Summary()
+	want := "process peak RSS 80.00 MB (Go runtime 50.00 MB, data stream; GOGC 25, limit 200 MB)"
+	if !strings.Contains(s, want) {
+		t.Errorf("summary lacks %q:\n%s", want, s)
+	}
+	if s := (&Record{}).Summary(); strings.Contains(s, "RSS") {
+		t.Errorf("summary of a record without process figures mentions RSS:\n%s", s)
+	}
+}
