@@ -121,7 +121,7 @@ func (s *Source) Intn(n int) int {
 	if n <= 0 {
 		panic("rng: Intn with n <= 0")
 	}
-	if n <= math.MaxUint32 {
+	if uint64(n) <= math.MaxUint32 {
 		// Lemire's nearly divisionless method.
 		bound := uint32(n)
 		x := s.Uint32()
