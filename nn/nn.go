@@ -10,6 +10,21 @@
 // activations are chunk-sized) while each layer keeps, for the whole batch,
 // only what its backward needs; what a layer keeps is the only thing a
 // gradient estimator (package inject) changes.
+//
+// A trained network runs with Predict (logits or probabilities, dropout
+// off, no allocation); BuildInference builds it for inference only, with
+// parameters and one chunk of activations and nothing for backward. Layers
+// that carry state between steps implement Stateful, which checkpoints save
+// through Network.States. Weights files live in nn/safetensors; tensor
+// interop (gorgonia.org/tensor) in package tensorio, outside nn, so that nn
+// depends on nothing outside the standard library but its kernels' cpuid.
+//
+// Misuse that input from users can cause is reported as errors: Build and
+// BuildInference refuse invalid shapes, estimators and layers that already
+// belong to a network; Predict, CheckTrain and CheckEval say what is wrong
+// with a call. TrainStep and Evaluate are on the hot path and return no
+// error: called with what CheckTrain or CheckEval would refuse, they panic
+// with that message (a programmer error).
 package nn
 
 import (
