@@ -6,10 +6,10 @@ package kernels
 // elementwise_generic.go, depending on Active(). None of them allocates.
 
 // ewAsm reports whether the element-wise kernels should use assembly: the
-// assembly is built in (amd64 without the noasm tag) and a vector path is
-// active. With noasm or on other architectures it is constant false, so the
-// assembly branches are compiled away.
-func ewAsm() bool { return haveAsmAVX2 && active != Generic }
+// assembly is built in (amd64 or arm64 without the noasm tag) and a vector
+// path is active. With noasm or on other architectures it is constant
+// false, so the assembly branches are compiled away.
+func ewAsm() bool { return (haveAsmAVX2 || haveAsmNEON) && active != Generic }
 
 // Copy copies src into dst (which must be at least as long) and returns
 // the number of elements copied; large copies are split over the threads.

@@ -1,8 +1,8 @@
-//go:build !amd64 || noasm
+//go:build (!amd64 && !arm64) || noasm
 
 package kernels
 
-// Without the assembly (noasm build tag or a non-amd64 architecture) ewAsm is
+// Without the assembly (noasm build tag or neither amd64 nor arm64) ewAsm is
 // constant false and these are never called; they exist so that the
 // dispatching code in elementwise.go compiles, and route to pure Go.
 
