@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/spadlab/spad/autograd"
 	"github.com/spadlab/spad/nn/rng"
@@ -32,8 +33,10 @@ func faded(c color.Color) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 50}
 }
 
-// band adds to p a line through pts with a shaded band between lo and hi.
-func band(p *plot.Plot, name string, xs, ys, lo, hi []float64, c color.Color, dashed bool) error {
+// band adds to p a line through pts with a shaded band between lo and hi;
+// style 0 is a solid line with points, 1 a dashed line, 2 a thin dotted
+// line with points (drawn over a solid one it stays visible).
+func band(p *plot.Plot, name string, xs, ys, lo, hi []float64, c color.Color, style int) error {
 	poly := make(plotter.XYs, 0, 2*len(xs))
 	for i := range xs {
 		poly = append(poly, plotter.XY{X: xs[i], Y: hi[i]})
@@ -56,9 +59,15 @@ func band(p *plot.Plot, name string, xs, ys, lo, hi []float64, c color.Color, da
 		return err
 	}
 	l.Color, s.Color = c, c
-	if dashed {
+	switch style {
+	case 1:
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		s.Radius = 0
+	case 2:
+		l.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		s.Shape = draw.CrossGlyph{}
+	default:
+		l.Width = vg.Points(2)
 	}
 	p.Add(pg, l, s)
 	p.Legend.Add(name, l)
@@ -109,9 +118,9 @@ func PlotSweep(path, fn string, eps float64, rates []Rate) error {
 	}
 	sort.Strings(readings)
 	ci := 1
-	for _, rd := range readings {
+	for i, rd := range readings {
 		s := spad[rd]
-		if err := band(p, "SPAD "+rd, s.xs, s.ys, s.lo, s.hi, palette[ci%len(palette)], false); err != nil {
+		if err := band(p, "SPAD "+rd, s.xs, s.ys, s.lo, s.hi, palette[ci%len(palette)], 2*min(i, 1)); err != nil {
 			return err
 		}
 		ci++
@@ -127,11 +136,17 @@ func PlotSweep(path, fn string, eps float64, rates []Rate) error {
 			c = palette[ci%len(palette)]
 			ci++
 		}
-		if err := band(p, name, []float64{kmin, kmax}, two(100*r.Rate), two(100*r.Low), two(100*r.High), c, true); err != nil {
+		if err := band(p, name, []float64{kmin, kmax}, two(100*r.Rate), two(100*r.Low), two(100*r.High), c, 1); err != nil {
 			return err
 		}
 	}
-	p.Y.Min = 0
+	top := 0.0
+	for _, r := range rates {
+		if r.Function == fn {
+			top = math.Max(top, 100*r.High)
+		}
+	}
+	p.Y.Min, p.Y.Max = 0, math.Min(100, 1.4*top+1) // room for the legend at the top
 	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
 }
 
