@@ -90,10 +90,25 @@ func convFwdTileAsm(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVe
 	convFwdTileAVX2(k, w, offs, x, xv[0], xv[1], xv[2], bias, y, yv[0], yv[1], yv[2], ldy, acc)
 }
 
+// convFilterTiles6AVX512 is convFilterTilesRef with 16 lanes and tiles of
+// six lowered rows: nt tiles of four channels by six rows, tile t over the
+// rows whose offsets are offs[6t:6t+6] (int32 bit patterns); for i < 4 and
+// j < 6 the sum of convFilterTileRef's out[6i+j], accumulated in 16 lanes
+// with one fused multiply-add per product and folded as in
+// convFilterTilesAVX512, is added into dw[i*ldw+6t+j]. nt, ns, rows,
+// nv >= 1; convFilterTiles checks the bounds.
+//
+//go:noescape
+func convFilterTiles6AVX512(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+
 // convFilterTilesAsm runs the filter-gradient tiles kernel with vectors of
-// lanes (8 or 16) floats.
-func convFilterTilesAsm(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
-	if lanes == 16 {
+// lanes (8 or 16) floats and tiles of np (3, or 6 with 16 lanes) rows.
+func convFilterTilesAsm(lanes, np, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	switch {
+	case lanes == 16 && np == 6:
+		convFilterTiles6AVX512(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+		return
+	case lanes == 16:
 		convFilterTilesAVX512(ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
 		return
 	}
@@ -111,6 +126,6 @@ func convFilterTile26Asm(lanes, ns int, x []float32, offs []int, xjump int, dy [
 }
 
 func init() {
-	convTable[AVX2] = &convKernels{lanes: 8, vecs: 3}
-	convTable[AVX512] = &convKernels{lanes: 16, vecs: 6}
+	convTable[AVX2] = &convKernels{lanes: 8, vecs: 3, frows: 3}
+	convTable[AVX512] = &convKernels{lanes: 16, vecs: 6, frows: 6}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -193,5 +194,32 @@ func BenchmarkConvFwdTile(b *testing.B) {
 			}
 			b.ReportMetric(2*4*float64(ck.vecs*L*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// BenchmarkConvFilterTiles measures each path's filter-gradient tiles
+// kernel alone (tiles of 3 rows and of the path's own row count) on one
+// sample of 16×16 outputs whose data stays in L1/L2: <path>/rows<np>.
+// GFLOP/s counts 2 FLOPs per multiply-add.
+func BenchmarkConvFilterTiles(b *testing.B) {
+	names, cks := convTestTables()
+	for ci, ck := range cks {
+		for _, np := range ck.filterRowCounts() {
+			b.Run(fmt.Sprintf("%s/rows%d", names[ci], np), func(b *testing.B) {
+				const rows, wp, nt = 16, 20, 4
+				nv := 16 / ck.lanes
+				offs := make([]float32, np*nt)
+				for p := range offs {
+					offs[p] = math.Float32frombits(uint32(int32(p)))
+				}
+				x := make([]float32, np*nt+rows*wp+16)
+				dy := make([]float32, 4*rows*16)
+				dw := make([]float32, 4*np*nt)
+				for b.Loop() {
+					convFilterTiles(ck, np, 1, x, 0, offs, 0, nt, dy, 0, rows*16, rows, nv, wp, dw, 0, np*nt)
+				}
+				b.ReportMetric(2*float64(4*np*nt*rows*16)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

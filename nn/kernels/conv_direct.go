@@ -33,6 +33,16 @@ var ConvDirectGroup = 16
 type convKernels struct {
 	lanes int // floats per vector
 	vecs  int // vectors per forward tile (at most convMaxVecs)
+	frows int // lowered rows per filter tile (3 or 6) when there are that many
+}
+
+// filterRows returns the lowered rows per filter-gradient tile of ck for
+// geometry g.
+func (ck *convKernels) filterRows(g convGeom) int {
+	if g.rows() >= ck.frows {
+		return ck.frows
+	}
+	return 3
 }
 
 // convMaxVecs is the largest number of vectors of a forward tile.
@@ -91,12 +101,13 @@ func convUse26(g convGeom) bool {
 	return (convFilter26 || g.kout < 4) && g.kout >= 2 && g.rows() >= 6
 }
 
-// convFilterItems is the number of tiles of the filter gradient.
-func convFilterItems(g convGeom) int {
+// convFilterItems is the number of tiles of the filter gradient with
+// tiles of four channels by np lowered rows (or the 2×6 tiles).
+func convFilterItems(g convGeom, np int) int {
 	if convUse26(g) {
 		return ((g.kout + 1) / 2) * ((g.rows() + 5) / 6)
 	}
-	return ((g.kout + 3) / 4) * ((g.rows() + 2) / 3)
+	return ((g.kout + 3) / 4) * ((g.rows() + np - 1) / np)
 }
 
 // convKTile returns the first channel of the four-channel tile covering
@@ -230,10 +241,11 @@ func convDirectFilter(s ConvShape, n int, x, dy, dw, scratch []float32) {
 	convOffsets(offs, g, hp, wp)
 	inSz, outSz := s.InSize(), s.OutSize()
 	grp := min(n, ConvDirectGroup)
-	items := convFilterItems(g)
+	ck := convKernelsFor(g)
+	items := convFilterItems(g, ck.filterRows(g))
 	for s0 := 0; s0 < n; s0 += grp {
 		gs := min(grp, n-s0)
-		t := convTask{kind: convTaskFilter, ck: convKernelsFor(g), g: g, gs: gs, offs: offs, hp: hp, wp: wp,
+		t := convTask{kind: convTaskFilter, ck: ck, g: g, gs: gs, offs: offs, hp: hp, wp: wp,
 			dy: dy[s0*outSz : (s0+gs)*outSz], dw: dw}
 		if g.padded() {
 			t.src = x[s0*inSz : (s0+gs)*inSz]
@@ -359,12 +371,13 @@ var convFilterPositions = 1024
 func (t *convTask) filter(i0, i1 int) {
 	g := t.g
 	rows, p := g.rows(), g.p()
-	npt := (rows + 2) / 3
 	sampleSz := g.cin * t.hp * t.wp
 	sg := max(1, convFilterPositions/p)
 	ck := t.ck
 	nv := g.ow / ck.lanes
-	var out [12]float32
+	np := ck.filterRows(g)
+	npt := (rows + np - 1) / np
+	var out [24]float32
 	if convUse26(g) {
 		npt := (rows + 5) / 6
 		var offs [6]int
@@ -393,19 +406,21 @@ func (t *convTask) filter(i0, i1 int) {
 			ki, pi := it/npt, it%npt
 			// Whole tiles (not moved back at the channel or row edge) of
 			// the same channel tile run as one call.
-			if full := min(i1-it, rows/3-pi); 4*ki+4 <= g.kout && full > 0 {
-				convFilterTiles(ck, ns, xs, sampleSz, t.offs, 3*pi, full, dys[4*ki*p:], g.kout*p, p, g.oh, nv, t.wp, t.dw, 4*ki, rows)
+			if full := min(i1-it, rows/np-pi); 4*ki+4 <= g.kout && full > 0 {
+				convFilterTiles(ck, np, ns, xs, sampleSz, t.offs, np*pi, full, dys[4*ki*p:], g.kout*p, p, g.oh, nv, t.wp, t.dw, 4*ki, rows)
 				it += full - 1
 				continue
 			}
 			// A tile moved back overlaps its neighbour: its sums go to out
-			// (a 4×3 "gradient" holding −0, so that out receives each sum
+			// (a 4×np "gradient" holding −0, so that out receives each sum
 			// exactly) and only the entries no other tile covers are added.
 			k0 := min(4*ki, g.kout-4)
-			p0 := min(3*pi, rows-3)
-			out = [12]float32{negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero, negZero}
-			convFilterTiles(ck, ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, nv, t.wp, out[:], 0, 3)
-			addEdgeTile(t.dw, rows, out[:], 4, 3, k0, p0, 4*ki, 3*pi)
+			p0 := min(np*pi, rows-np)
+			for j := range out[:4*np] {
+				out[j] = negZero
+			}
+			convFilterTiles(ck, np, ns, xs, sampleSz, t.offs[p0:], 0, 1, dys[k0*p:], g.kout*p, p, g.oh, nv, t.wp, out[:4*np], 0, np)
+			addEdgeTile(t.dw, rows, out[:4*np], 4, np, k0, p0, 4*ki, np*pi)
 		}
 	}
 }
@@ -499,46 +514,51 @@ func convFwdTileRef(lanes, k int, w, offs, x []float32, xvs []int, bias, y []flo
 }
 
 // convFilterTiles runs nt consecutive filter tiles of channels
-// [k0, k0+4) over lowered rows [p0, p0+3·nt) with ck's kernel and adds
-// them into the filter gradient dw (row stride ldw): dw[(k0+i)·ldw+p0+3t+j]
-// += the sum of tile t as convFilterTileRef computes it, with output rows of
-// nv vectors of ck.lanes floats. The offsets in offs increase with the row.
-func convFilterTiles(ck *convKernels, ns int, x []float32, xs int, offs []float32, p0, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, k0, ldw int) {
-	if ns < 1 || rows < 1 || nv < 1 || nt < 1 || p0 < 0 || k0 < 0 {
+// [k0, k0+4) by np (3, or ck.frows) lowered rows, over lowered rows
+// [p0, p0+np·nt), with ck's kernel and adds them into the filter gradient
+// dw (row stride ldw): dw[(k0+i)·ldw+p0+np·t+j] += the sum of tile t as
+// convFilterTileRef computes it, with output rows of nv vectors of
+// ck.lanes floats. The offsets in offs increase with the row.
+func convFilterTiles(ck *convKernels, np, ns int, x []float32, xs int, offs []float32, p0, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, k0, ldw int) {
+	if ns < 1 || rows < 1 || nv < 1 || nt < 1 || p0 < 0 || k0 < 0 || (np != 3 && np != ck.frows) {
 		panic("kernels: bad conv filter tiles")
 	}
-	offs = offs[p0 : p0+3*nt]
+	offs = offs[p0 : p0+np*nt]
 	if convOff(offs, 0) < 0 {
 		panic("kernels: bad conv filter offsets")
 	}
-	_ = x[(ns-1)*xs+convOff(offs, 3*nt-1)+(rows-1)*wp+ck.lanes*nv-1]
+	_ = x[(ns-1)*xs+convOff(offs, np*nt-1)+(rows-1)*wp+ck.lanes*nv-1]
 	_ = dy[(ns-1)*dys+3*ldk+rows*ck.lanes*nv-1]
-	dw = dw[k0*ldw+p0 : (k0+3)*ldw+p0+3*nt]
-	convFilterTilesAsm(ck.lanes, ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
+	dw = dw[k0*ldw+p0 : (k0+3)*ldw+p0+np*nt]
+	convFilterTilesAsm(ck.lanes, np, ns, x, xs, offs, nt, dy, dys, ldk, rows, nv, wp, dw, ldw)
 }
 
 // convFilterTilesRef is the meaning of the filterTiles kernels with vectors
-// of lanes floats: for t < nt, i < 4 and j < 3, dw[i*ldw+3t+j] += the sum
-// out[3i+j] of convFilterTileRef for the rows at offsets offs[3t:3t+3].
-// The kernels accumulate each sum in lanes partial sums (one fused
-// multiply-add per product) added together at the end.
-func convFilterTilesRef(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
-	var out [12]float32
+// of lanes floats and tiles of np rows: for t < nt, i < 4 and j < np,
+// dw[i*ldw+np·t+j] += the sum out[np·i+j] of convFilterTileRef for the rows
+// at offsets offs[np·t:np·t+np]. The kernels accumulate each sum in lanes
+// partial sums (one fused multiply-add per product) added together at the
+// end.
+func convFilterTilesRef(lanes, np, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+	out := make([]float32, 4*np)
+	o := make([]int, np)
 	for t := 0; t < nt; t++ {
-		convFilterTileRef(lanes, ns, x, xs, convOff(offs, 3*t), convOff(offs, 3*t+1), convOff(offs, 3*t+2), dy, dys, ldk, rows, nv, wp, out[:])
+		for j := range o {
+			o[j] = convOff(offs, np*t+j)
+		}
+		convFilterTileRef(lanes, ns, x, xs, o, dy, dys, ldk, rows, nv, wp, out)
 		for i := 0; i < 4; i++ {
-			for j := 0; j < 3; j++ {
-				dw[i*ldw+3*t+j] += out[3*i+j]
+			for j := 0; j < np; j++ {
+				dw[i*ldw+np*t+j] += out[np*i+j]
 			}
 		}
 	}
 }
 
 // convFilterTileRef is one tile of convFilterTilesRef: the sums of four
-// output channels by the lowered rows at offsets o0, o1, o2 (convFilterRef).
-func convFilterTileRef(lanes, ns int, x []float32, xs, o0, o1, o2 int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
-	o := [3]int{o0, o1, o2}
-	convFilterRef(lanes, 4, o[:], ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
+// output channels by the lowered rows at offsets o (convFilterRef).
+func convFilterTileRef(lanes, ns int, x []float32, xs int, o []int, dy []float32, dys, ldk, rows, nv, wp int, out []float32) {
+	convFilterRef(lanes, 4, o, ns, x, xs, dy, dys, ldk, rows, nv, wp, out)
 }
 
 // convFilterRef is the meaning of the filter-gradient tile kernels, for nk

@@ -456,3 +456,211 @@ mflt_row_end:
 	JNZ  mtile
 	VZEROUPPER
 	RET
+
+// FLT6_CH multiplies one output-gradient vector (loaded from src into zd)
+// by the six x vectors Z24..Z29 into the accumulators a0..a5.
+#define FLT6_CH(src, zd, a0, a1, a2, a3, a4, a5) \
+	VMOVUPS     src, zd      \
+	VFMADD231PS Z24, zd, a0  \
+	VFMADD231PS Z25, zd, a1  \
+	VFMADD231PS Z26, zd, a2  \
+	VFMADD231PS Z27, zd, a3  \
+	VFMADD231PS Z28, zd, a4  \
+	VFMADD231PS Z29, zd, a5
+
+// FLT6_STEP adds one 16-position vector (at byte offset o) to the 4×6
+// filter tile: x windows at SI plus R8, R9, R10, BX, DX, R13 (scaled),
+// four output-gradient rows at DI, DI+R11, DI+2·R11, DI+R12; accumulators
+// Z0..Z23 (channel i, row j in Z(6i+j)).
+#define FLT6_STEP(o) \
+	VMOVUPS o(SI)(R8*4), Z24                                    \
+	VMOVUPS o(SI)(R9*4), Z25                                    \
+	VMOVUPS o(SI)(R10*4), Z26                                   \
+	VMOVUPS o(SI)(BX*4), Z27                                    \
+	VMOVUPS o(SI)(DX*4), Z28                                    \
+	VMOVUPS o(SI)(R13*4), Z29                                   \
+	FLT6_CH(o(DI), Z30, Z0, Z1, Z2, Z3, Z4, Z5)                 \
+	FLT6_CH(o(DI)(R11*1), Z31, Z6, Z7, Z8, Z9, Z10, Z11)        \
+	FLT6_CH(o(DI)(R11*2), Z30, Z12, Z13, Z14, Z15, Z16, Z17)    \
+	FLT6_CH(o(DI)(R12*1), Z31, Z18, Z19, Z20, Z21, Z22, Z23)
+
+// FOLD adds the upper 8 partial sums of z onto its lower 8 (the upper
+// lanes of z are left holding junk).
+#define FOLD(z) \
+	VEXTRACTF64X4 $1, z, Y24 \
+	VADDPS        Z24, z, z
+
+// SUM4 reduces the eight-lane sums in the ymm registers a, b, c, d to four
+// floats stored at dst, as the AVX2 kernels do (xa, xb: the xmm views of a
+// and b).
+#define SUM4(a, b, c, d, xa, xb, dst) \
+	VHADDPS      b, a, a     \
+	VHADDPS      d, c, c     \
+	VHADDPS      c, a, a     \
+	VEXTRACTF128 $1, a, xb   \
+	VADDPS       xb, xa, xa  \
+	VMOVUPS      xa, dst
+
+// ADD6 adds the six sums at src..src+20 to the row at dst (stride 4).
+#define ADD6(s, dst) \
+	VMOVSS s+0(SP), X1      \
+	VADDSS 0(dst), X1, X1   \
+	VMOVSS X1, 0(dst)       \
+	VMOVSS s+4(SP), X1      \
+	VADDSS 4(dst), X1, X1   \
+	VMOVSS X1, 4(dst)       \
+	VMOVSS s+8(SP), X1      \
+	VADDSS 8(dst), X1, X1   \
+	VMOVSS X1, 8(dst)       \
+	VMOVSS s+12(SP), X1     \
+	VADDSS 12(dst), X1, X1  \
+	VMOVSS X1, 12(dst)      \
+	VMOVSS s+16(SP), X1     \
+	VADDSS 16(dst), X1, X1  \
+	VMOVSS X1, 16(dst)      \
+	VMOVSS s+20(SP), X1     \
+	VADDSS 20(dst), X1, X1  \
+	VMOVSS X1, 20(dst)
+
+// func convFilterTiles6AVX512(ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int)
+TEXT ·convFilterTiles6AVX512(SB), NOSPLIT, $128-168
+	MOVQ offs_base+40(FP), R14 // the current tile's six offsets (int32)
+	MOVQ dw_base+136(FP), R15  // dw at the current tile's first channel and row
+	MOVQ nt+64(FP), AX
+	MOVQ AX, cnt-104(SP)
+	MOVQ ldk+104(FP), R11
+	SHLQ $2, R11               // dy row stride in bytes
+	LEAQ (R11)(R11*2), R12     // 3 rows
+	MOVQ wp+128(FP), AX
+	MOVQ nv+120(FP), CX
+	SHLQ $4, CX
+	SUBQ CX, AX
+	SHLQ $2, AX
+	MOVQ AX, gap-128(SP)       // bytes from the end of an x row to the next
+
+m6tile:
+	MOVLQSX 0(R14), R8
+	MOVLQSX 4(R14), R9
+	MOVLQSX 8(R14), R10
+	MOVLQSX 12(R14), BX
+	MOVLQSX 16(R14), DX
+	MOVLQSX 20(R14), R13
+	MOVQ    x_base+8(FP), AX   // current sample of x
+	MOVQ    dy_base+72(FP), DI // current position of dy (row i = 0)
+	MOVQ    ns+0(FP), CX
+	MOVQ    CX, nsmp-120(SP)
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+
+m6sample:
+	MOVQ AX, SI
+	MOVQ rows+112(FP), CX
+	MOVQ CX, nrow-112(SP)
+
+m6row:
+	MOVQ nv+120(FP), CX
+
+m6vec:
+	FLT6_STEP(0)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  m6vec
+	ADDQ gap-128(SP), SI
+	DECQ nrow-112(SP)
+	JNZ  m6row
+
+	// DI advanced over the whole sample (ldk bytes): move to the next one.
+	MOVQ dys+96(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, DI
+	SUBQ R11, DI
+	MOVQ xs+32(FP), CX
+	LEAQ (AX)(CX*4), AX
+	DECQ nsmp-120(SP)
+	JNZ  m6sample
+
+	FOLD(Z0)
+	FOLD(Z1)
+	FOLD(Z2)
+	FOLD(Z3)
+	FOLD(Z4)
+	FOLD(Z5)
+	FOLD(Z6)
+	FOLD(Z7)
+	FOLD(Z8)
+	FOLD(Z9)
+	FOLD(Z10)
+	FOLD(Z11)
+	FOLD(Z12)
+	FOLD(Z13)
+	FOLD(Z14)
+	FOLD(Z15)
+	FOLD(Z16)
+	FOLD(Z17)
+	FOLD(Z18)
+	FOLD(Z19)
+	FOLD(Z20)
+	FOLD(Z21)
+	FOLD(Z22)
+	FOLD(Z23)
+	// The 24 sums, channel-major, to the stack (VHADDPS reaches only
+	// Y0..Y15: the second half moves down first); each is then added to
+	// its element of dw (no wider store: the neighbours may belong to
+	// another thread's tiles).
+	SUM4(Y0, Y1, Y2, Y3, X0, X1, o-96(SP))
+	SUM4(Y4, Y5, Y6, Y7, X4, X5, o-80(SP))
+	SUM4(Y8, Y9, Y10, Y11, X8, X9, o-64(SP))
+	VMOVAPS Z12, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z14, Z2
+	VMOVAPS Z15, Z3
+	VMOVAPS Z16, Z4
+	VMOVAPS Z17, Z5
+	VMOVAPS Z18, Z6
+	VMOVAPS Z19, Z7
+	VMOVAPS Z20, Z8
+	VMOVAPS Z21, Z9
+	VMOVAPS Z22, Z10
+	VMOVAPS Z23, Z11
+	SUM4(Y0, Y1, Y2, Y3, X0, X1, o-48(SP))
+	SUM4(Y4, Y5, Y6, Y7, X4, X5, o-32(SP))
+	SUM4(Y8, Y9, Y10, Y11, X8, X9, o-16(SP))
+	MOVQ ldw+160(FP), CX
+	SHLQ $2, CX
+	MOVQ R15, DX
+	ADD6(o-96, DX)
+	ADDQ CX, DX
+	ADD6(o-72, DX)
+	ADDQ CX, DX
+	ADD6(o-48, DX)
+	ADDQ CX, DX
+	ADD6(o-24, DX)
+	ADDQ $24, R14
+	ADDQ $24, R15
+	DECQ cnt-104(SP)
+	JNZ  m6tile
+	VZEROUPPER
+	RET

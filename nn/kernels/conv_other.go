@@ -28,7 +28,7 @@ func convFwdTileAsm(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVe
 	panic("kernels: no direct convolution kernels in a pure-Go build")
 }
 
-func convFilterTilesAsm(lanes, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
+func convFilterTilesAsm(lanes, np, ns int, x []float32, xs int, offs []float32, nt int, dy []float32, dys, ldk, rows, nv, wp int, dw []float32, ldw int) {
 	panic("kernels: no direct convolution kernels in a pure-Go build")
 }
 

@@ -560,6 +560,15 @@ func TestConvDirectPathUsed(t *testing.T) {
 	}
 }
 
+// filterRowCounts lists the filter tile heights ck supports: 3, and its
+// own if different.
+func (ck *convKernels) filterRowCounts() []int {
+	if ck.frows == 3 {
+		return []int{3}
+	}
+	return []int{3, ck.frows}
+}
+
 // convTestTables returns the direct-path kernel tables of the available
 // paths, each with its path's name.
 func convTestTables() (names []string, cks []*convKernels) {
@@ -632,9 +641,9 @@ func testConvTileKernels(t *testing.T, ck *convKernels) {
 		dys := 5 * ldk
 		dy := convRand(rng, (c.ns-1)*dys+4*ldk)
 		offs := []float32{math.Float32frombits(uint32(o0)), math.Float32frombits(uint32(o1)), math.Float32frombits(uint32(o2))}
-		out := filterTileOut(ck, c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp)
+		out := filterTileOut(ck, 3, c.ns, x, c.xs, offs, dy, dys, ldk, c.rows, c.nv, c.wp)
 		want := make([]float32, 12)
-		convFilterTileRef(L, c.ns, x, c.xs, o0, o1, o2, dy, dys, ldk, c.rows, c.nv, c.wp, want)
+		convFilterTileRef(L, c.ns, x, c.xs, []int{o0, o1, o2}, dy, dys, ldk, c.rows, c.nv, c.wp, want)
 		for i := range out {
 			if math.Abs(float64(out[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("filter tile %+v: out[%d] = %g, want %g", c, i, out[i], want[i])
@@ -658,30 +667,32 @@ func convTileCases(lanes int) []convTileCase {
 	return cs
 }
 
-// filterTileOut returns the twelve sums of one filter tile (offsets offs[0:3])
-// as the filter gradient's edge tiles get them: one-tile calls into a 4×3
-// buffer of −0.
-func filterTileOut(ck *convKernels, ns int, x []float32, xs int, offs, dy []float32, dys, ldk, rows, nv, wp int) []float32 {
-	out := make([]float32, 12)
+// filterTileOut returns the 4·np sums of one filter tile of np rows
+// (offsets offs[0:np]) as the filter gradient's edge tiles get them:
+// one-tile calls into a 4×np buffer of −0.
+func filterTileOut(ck *convKernels, np, ns int, x []float32, xs int, offs, dy []float32, dys, ldk, rows, nv, wp int) []float32 {
+	out := make([]float32, 4*np)
 	for i := range out {
 		out[i] = negZero
 	}
-	convFilterTiles(ck, ns, x, xs, offs, 0, 1, dy, dys, ldk, rows, nv, wp, out, 0, 3)
+	convFilterTiles(ck, np, ns, x, xs, offs, 0, 1, dy, dys, ldk, rows, nv, wp, out, 0, np)
 	return out
 }
 
-// TestConvFilterTiles checks the multi-tile filter kernel of every
-// available path against single tiles added one by one (bitwise: the same
-// sums in the same order), and that it writes nothing outside its four
-// channels by 3·nt rows.
+// TestConvFilterTiles checks the multi-tile filter kernels of every
+// available path (tiles of 3 rows, and of the path's own row count) against
+// single tiles added one by one (bitwise: the same sums in the same order),
+// and that they write nothing outside their four channels by np·nt rows.
 func TestConvFilterTiles(t *testing.T) {
 	names, cks := convTestTables()
 	for ci, ck := range cks {
-		t.Run(names[ci], func(t *testing.T) { testConvFilterTiles(t, ck) })
+		for _, np := range ck.filterRowCounts() {
+			t.Run(fmt.Sprintf("%s/rows%d", names[ci], np), func(t *testing.T) { testConvFilterTiles(t, ck, np) })
+		}
 	}
 }
 
-func testConvFilterTiles(t *testing.T, ck *convKernels) {
+func testConvFilterTiles(t *testing.T, ck *convKernels, np int) {
 	rng := rand.New(rand.NewSource(11))
 	L := ck.lanes
 	for _, c := range []struct{ ns, rows, nv, wp, xs, p0, nt, ldw int }{
@@ -692,7 +703,9 @@ func testConvFilterTiles(t *testing.T, ck *convKernels) {
 	} {
 		c.wp += L * c.nv
 		c.xs += c.rows * c.wp
-		nrows := c.p0 + 3*c.nt
+		c.ldw += (np - 3) * (c.p0/3 + c.nt) // room for the wider tiles
+		c.p0 = c.p0 / 3 * np
+		nrows := c.p0 + np*c.nt
 		offs := make([]float32, nrows)
 		o := 0
 		for p := range offs {
@@ -706,13 +719,13 @@ func testConvFilterTiles(t *testing.T, ck *convKernels) {
 		k0 := 1
 		dw := convRand(rng, (k0+5)*c.ldw)
 		want := append([]float32(nil), dw...)
-		convFilterTiles(ck, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
+		convFilterTiles(ck, np, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dw, k0, c.ldw)
 		for tl := 0; tl < c.nt; tl++ {
-			p := c.p0 + 3*tl
-			out := filterTileOut(ck, c.ns, x, c.xs, offs[p:p+3], dy, dys, ldk, c.rows, c.nv, c.wp)
+			p := c.p0 + np*tl
+			out := filterTileOut(ck, np, c.ns, x, c.xs, offs[p:p+np], dy, dys, ldk, c.rows, c.nv, c.wp)
 			for i := 0; i < 4; i++ {
-				for j := 0; j < 3; j++ {
-					want[(k0+i)*c.ldw+p+j] += out[3*i+j]
+				for j := 0; j < np; j++ {
+					want[(k0+i)*c.ldw+p+j] += out[np*i+j]
 				}
 			}
 		}
@@ -724,8 +737,8 @@ func testConvFilterTiles(t *testing.T, ck *convKernels) {
 		// The pure-Go meaning agrees within rounding.
 		dg := convRand(rng, len(dw))
 		dg2 := append([]float32(nil), dg...)
-		convFilterTiles(ck, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg, k0, c.ldw)
-		convFilterTilesRef(L, c.ns, x, c.xs, offs[c.p0:], c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg2[k0*c.ldw+c.p0:], c.ldw)
+		convFilterTiles(ck, np, c.ns, x, c.xs, offs, c.p0, c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg, k0, c.ldw)
+		convFilterTilesRef(L, np, c.ns, x, c.xs, offs[c.p0:], c.nt, dy, dys, ldk, c.rows, c.nv, c.wp, dg2[k0*c.ldw+c.p0:], c.ldw)
 		for i := range dg {
 			if math.Abs(float64(dg[i]-dg2[i])) > 1e-4*(1+math.Abs(float64(dg2[i]))) {
 				t.Fatalf("%+v: Go meaning dw[%d] = %g, asm %g", c, i, dg2[i], dg[i])
