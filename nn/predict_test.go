@@ -99,6 +99,45 @@ func TestPredict(t *testing.T) {
 	if err := infer.CheckTrain(x, y, 3); err == nil || err.Error() != "nn: TrainStep on a network built for inference only" {
 		t.Fatalf("CheckTrain on an inference build: %v", err)
 	}
+	if infer.SavedBytes() != 0 {
+		t.Fatalf("an inference build saves %d bytes for backward", infer.SavedBytes())
+	}
+}
+
+// SmallConvNet (with dropout) built for training and for inference with the
+// same seed predicts the same logits; the inference build keeps nothing
+// for backward and no gradients.
+func TestPredictConvBuilds(t *testing.T) {
+	spec, _ := models.Get("smallconv")
+	a, b := spec.New(models.Options{Dropout: 0.3}), spec.New(models.Options{Dropout: 0.3})
+	if err := a.Build(8, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.BuildInference(3, 2); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	x := randInput(n*spec.Input.Size(), 4)
+	la, lb := make([]float32, n*10), make([]float32, n*10)
+	if err := a.Predict(x, n, la, nn.Logits); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Predict(x, n, lb, nn.Logits); err != nil {
+		t.Fatal(err)
+	}
+	for i := range la {
+		if la[i] != lb[i] {
+			t.Fatalf("logit %d: training build %v, inference build %v", i, la[i], lb[i])
+		}
+	}
+	if b.SavedBytes() != 0 {
+		t.Fatalf("inference build saves %d bytes", b.SavedBytes())
+	}
+	for _, p := range b.Params() {
+		if p.Grad != nil {
+			t.Fatalf("%s has a gradient", p.Name)
+		}
+	}
 }
 
 // Predict's misuse errors.
@@ -295,8 +334,10 @@ func TestStatesResume(t *testing.T) {
 
 // BenchmarkPredictSmallConvNet runs Predict on 150 SmallConvNet samples with
 // an inference-only build and reports the bytes the build holds: the
-// parameters, the chunk's activations and scratch, and the heap the build
-// took (HeapAlloc before and after, after a GC).
+// parameters, the chunk's work (its two activation buffers and the
+// convolution scratch), and the heap the build took (HeapAlloc before and
+// after, after a GC); heap/budget is that heap over 1.2 × parameter bytes +
+// chunk work, which must stay ≤ 1.
 func BenchmarkPredictSmallConvNet(b *testing.B) {
 	spec, _ := models.Get("smallconv")
 	net := spec.New(models.Options{})
@@ -329,5 +370,9 @@ func BenchmarkPredictSmallConvNet(b *testing.B) {
 	b.ReportMetric(work, "chunk-work-B")
 	b.ReportMetric(built, "build-heap-B")
 	b.ReportMetric(built/(1.2*paramBytes+work), "heap/budget")
+	b.ReportMetric((built-work)/paramBytes, "(heap-work)/param")
+	if built > 1.2*paramBytes+work {
+		b.Errorf("the inference build holds %.0f bytes, more than 1.2 × %.0f parameter bytes + %.0f of chunk work", built, paramBytes, work)
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n/1e3, "µs/sample")
 }
