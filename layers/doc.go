@@ -6,6 +6,15 @@
 // Dense and Conv2D take a gradient estimator (package inject): with the
 // baseline they save their full input; with RAD or SPAD they save a
 // compressed copy and rebuild an unbiased estimate of it in backward.
+// A RAD or SPAD estimator must set its fields (Keep; M and KMax for SPAD):
+// Build names the ones left at zero.
+//
+// Every layer can be built for inference only (nn.InferenceBuilder): no
+// gradients, nothing saved, the estimator ignored. Dense and Conv2D carry
+// their scheduler's state between steps and implement nn.Stateful; the
+// other layers keep nothing across steps (Dropout's masks are keyed by
+// seed, layer and iteration). Each layer embeds nn.Membership, so one layer
+// object cannot be built into two networks.
 package layers
 
 import (

@@ -144,7 +144,9 @@ func (in *injection) save(st *nn.Step, x, scratch []float32) {
 func (in *injection) selectBest() { in.sched.Select(in.scores) }
 
 // Scheduled is implemented by layers whose estimator keeps state between
-// steps (a SPAD or RAD scheduler); checkpoints save and restore it.
+// steps (a SPAD or RAD scheduler); checkpoints save and restore it. New code
+// should use nn.Stateful (Network.States and RestoreStates), which needs no
+// knowledge of the layer types.
 type Scheduled interface {
 	// Scheduler returns the layer's scheduler, or nil when the layer saves
 	// its input as is.
