@@ -1,12 +1,35 @@
 // Package kernels holds the hand-written compute kernels of the framework:
-// float32 GEMM, convolution helpers and element-wise operations, each with a
-// Go assembly implementation for AVX-512 and/or AVX2+FMA and a pure-Go
-// fallback, selected once at start-up from cpuid.
+// float32 GEMM, convolution helpers and element-wise operations, each with
+// Go assembly implementations and a pure-Go fallback, selected once at
+// start-up from cpuid.
 //
 // Every kernel works on plain []float32 slices in row-major order. Kernels
-// never allocate and never start goroutines per call: parallel kernels use the
-// package's persistent worker pool (see SetThreads).
+// never allocate and never start goroutines per call: parallel kernels use
+// the package's persistent worker teams (see SetThreads).
 //
-// The path can be forced with the SPAD_KERNELS environment variable
-// (generic, avx2 or avx512) or, at build time, with the noasm build tag.
+// # Paths
+//
+// A Path is a family of implementations: generic (pure Go, everywhere),
+// avx2 (AVX2+FMA), avx512 (AVX-512F) and neon (arm64). Best picks the
+// fastest path the CPU and build can run; SetPath, or the SPAD_KERNELS
+// environment variable (generic, avx2, avx512, neon), forces one, and the
+// noasm build tag leaves only the generic path. Each path's kernels are
+// found in per-path tables indexed by the active path (gemmTable for the
+// GEMM micro-kernel, its tile sizes, cache blocks and packing routines;
+// convTable for the direct convolution's tile kernels and their vector
+// width), so selecting a path runs that path's kernels:
+//
+//   - avx512: a 12×32 GEMM micro-kernel (24 zmm accumulators) and direct
+//     convolution tiles on 16-float vectors (4 channels × 6 vectors forward
+//     and for the data gradient, 4 channels × 6 lowered rows for the
+//     filter gradient); rows that are not a whole number of 16-float
+//     vectors run the AVX2 tiles, and the element-wise and pooling kernels
+//     are the AVX2 ones.
+//   - avx2: a 6×16 GEMM micro-kernel and direct convolution tiles on
+//     8-float vectors.
+//
+// Every assembly routine is documented by its pure-Go meaning, and the
+// tests run each kernel on every path the machine has against it. Results
+// are deterministic for a given path: the same inputs give the same bits
+// whatever the number of threads (different paths may round differently).
 package kernels
