@@ -177,14 +177,14 @@ func (s *Suite) validate() error {
 	switch {
 	case !namePattern.MatchString(s.Name):
 		return fmt.Errorf("suite name %q must be letters, digits, '.', '_' or '-'", s.Name)
-	case s.Iters < 1:
-		return fmt.Errorf("iters must be ≥ 1, got %d", s.Iters)
+	case s.Iters < 1 || s.Iters > train.MaxIters:
+		return fmt.Errorf("iters must be in [1, %d], got %d", train.MaxIters, s.Iters)
 	case s.EvalEvery < 0:
 		return fmt.Errorf("eval_every must be ≥ 0, got %d", s.EvalEvery)
 	case s.Repeats < 1:
 		return fmt.Errorf("repeats must be ≥ 1, got %d", s.Repeats)
-	case s.Batch < 0:
-		return fmt.Errorf("batch must be ≥ 0, got %d", s.Batch)
+	case s.Batch < 0 || s.Batch > train.MaxBatch:
+		return fmt.Errorf("batch must be in [0, %d], got %d", train.MaxBatch, s.Batch)
 	case s.LRSteps < 0:
 		return fmt.Errorf("lr_steps must be ≥ 0, got %d", s.LRSteps)
 	case !(s.LRFactor >= 0 && s.LRFactor <= 1):
@@ -207,6 +207,9 @@ func (s *Suite) validate() error {
 	if q := s.Quick; q != nil {
 		if q.Iters < 0 || q.EvalEvery < 0 || q.Repeats < 0 || q.TrainSize < 0 || q.TestSize < 0 || q.TrainEvalSize < 0 {
 			return errors.New("quick: every value must be ≥ 0")
+		}
+		if q.Iters > train.MaxIters {
+			return fmt.Errorf("quick: iters must be ≤ %d, got %d", train.MaxIters, q.Iters)
 		}
 	}
 	seen := map[string]bool{}
@@ -232,8 +235,8 @@ func (st Setting) validate() error {
 	if !(st.WD >= 0) || math.IsInf(st.WD, 0) {
 		return fmt.Errorf("wd must be ≥ 0, got %g", st.WD)
 	}
-	if st.Batch < 0 {
-		return fmt.Errorf("batch must be ≥ 0, got %d", st.Batch)
+	if st.Batch < 0 || st.Batch > train.MaxBatch {
+		return fmt.Errorf("batch must be in [0, %d], got %d", train.MaxBatch, st.Batch)
 	}
 	if !(st.Dropout >= 0 && st.Dropout < 1) {
 		return fmt.Errorf("dropout must be in [0, 1), got %g", st.Dropout)
@@ -243,43 +246,28 @@ func (st Setting) validate() error {
 }
 
 // EstimatorConfig returns the setting's gradient estimator. Fields that
-// its mode does not use must be left out.
+// its mode does not use must be left out (zero). It is inject.ParseConfig,
+// the parser the command line uses too, with a field given when it is not
+// zero; errors name the field as the suite file spells it.
 func (st Setting) EstimatorConfig() (inject.Estimator, error) {
-	mode, err := inject.ParseMode(st.Estimator)
-	if err != nil {
-		return inject.Estimator{}, errors.New(strings.TrimPrefix(err.Error(), "inject: "))
-	}
-	e := inject.Estimator{Mode: mode}
-	if mode == inject.Baseline {
-		if st.Kind != "" || st.Keep != 0 || st.KMax != 0 || st.M != 0 || st.Eps != 0 || st.Variant != "" {
-			return e, errors.New("kind, keep, kmax, m, eps and variant need estimator rad or spad")
-		}
-		return e, nil
-	}
-	kind := st.Kind
-	if kind == "" {
-		kind = "project"
-	}
-	if e.Kind, err = inject.ParseKind(kind); err != nil {
-		return e, errors.New(strings.TrimPrefix(err.Error(), "inject: "))
-	}
-	e.Keep = st.Keep
-	if mode == inject.RAD {
-		if st.KMax != 0 || st.M != 0 || st.Eps != 0 || st.Variant != "" {
-			return e, errors.New("kmax, m, eps and variant need estimator spad")
-		}
-	} else {
-		e.KMax, e.M, e.Eps = st.KMax, st.M, st.Eps
-		if st.Variant != "" {
-			if e.Variant, err = inject.ParseVariant(st.Variant); err != nil {
-				return e, errors.New(strings.TrimPrefix(err.Error(), "inject: "))
-			}
+	spec := inject.Spec{Mode: st.Estimator, Kind: st.Kind, Keep: st.Keep, KMax: st.KMax, M: st.M, Eps: st.Eps, Variant: st.Variant}
+	for _, g := range []struct {
+		f   inject.Field
+		set bool
+	}{
+		{inject.FieldKind, st.Kind != ""}, {inject.FieldKeep, st.Keep != 0}, {inject.FieldKMax, st.KMax != 0},
+		{inject.FieldM, st.M != 0}, {inject.FieldEps, st.Eps != 0}, {inject.FieldVariant, st.Variant != ""},
+	} {
+		if g.set {
+			spec.Given = append(spec.Given, g.f)
 		}
 	}
-	if err := e.Validate(); err != nil {
-		return e, errors.New(strings.TrimPrefix(err.Error(), "inject: "))
+	e, err := inject.ParseConfig(spec)
+	var fe *inject.FieldError
+	if errors.As(err, &fe) {
+		return e, fmt.Errorf("%s %s: %s", fe.Field, fe.Value, fe.Reason)
 	}
-	return e, nil
+	return e, err
 }
 
 // Label is the suite's name as it appears in run IDs: "-quick" is appended

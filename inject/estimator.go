@@ -88,40 +88,168 @@ type Estimator struct {
 	Variant Variant
 }
 
-// Validate reports the first invalid field with a message naming it. Fields a
-// mode does not use are not checked.
+// Validate reports the first invalid field as a *FieldError naming it.
+// Fields a mode does not use are not checked.
 func (e Estimator) Validate() error {
 	if e.Mode < Baseline || e.Mode > SPAD {
-		return fmt.Errorf("inject: invalid estimator mode %d (valid: %s)", int(e.Mode), strings.Join(modeNames[:], ", "))
+		return &FieldError{Field: FieldMode, Value: strconv.Itoa(int(e.Mode)), Reason: "invalid (valid: " + strings.Join(modeNames[:], ", ") + ")",
+			text: fmt.Sprintf("invalid estimator mode %d (valid: %s)", int(e.Mode), strings.Join(modeNames[:], ", "))}
 	}
 	if e.Mode == Baseline {
 		return nil
 	}
 	if e.Kind < Project || e.Kind > DiffSample {
-		return fmt.Errorf("inject: invalid projection kind %d (valid: %s)", int(e.Kind), strings.Join(kindNames[:], ", "))
+		return &FieldError{Field: FieldKind, Value: strconv.Itoa(int(e.Kind)), Reason: "invalid (valid: " + strings.Join(kindNames[:], ", ") + ")",
+			text: fmt.Sprintf("invalid projection kind %d (valid: %s)", int(e.Kind), strings.Join(kindNames[:], ", "))}
 	}
 	if !(e.Keep > 0 && e.Keep <= 1) {
-		return fmt.Errorf("inject: keep = %v, must be in (0, 1]", e.Keep)
+		return &FieldError{Field: FieldKeep, Value: fmtFloat(e.Keep), Reason: "must be in (0, 1]"}
 	}
 	if e.Mode == RAD {
 		return nil
 	}
 	if e.M < 1 {
-		return fmt.Errorf("inject: m = %d, must be ≥ 1", e.M)
+		return &FieldError{Field: FieldM, Value: strconv.Itoa(e.M), Reason: "must be ≥ 1"}
 	}
 	if e.M > MaxCandidates {
-		return fmt.Errorf("inject: m = %d, must be ≤ %d", e.M, MaxCandidates)
+		return &FieldError{Field: FieldM, Value: strconv.Itoa(e.M), Reason: fmt.Sprintf("must be ≤ %d", MaxCandidates)}
 	}
 	if e.KMax < 1 {
-		return fmt.Errorf("inject: k_max = %d, must be ≥ 1", e.KMax)
+		return &FieldError{Field: FieldKMax, Value: strconv.Itoa(e.KMax), Reason: "must be ≥ 1"}
 	}
 	if !(e.Eps >= 0 && e.Eps < 1) {
-		return fmt.Errorf("inject: ε = %v, must be in [0, 1)", e.Eps)
+		return &FieldError{Field: FieldEps, Value: fmtFloat(e.Eps), Reason: "must be in [0, 1)"}
 	}
 	if e.Variant < Practical || e.Variant > Exact {
-		return fmt.Errorf("inject: invalid SPAD variant %d (valid: %s)", int(e.Variant), strings.Join(variantNames[:], ", "))
+		return &FieldError{Field: FieldVariant, Value: strconv.Itoa(int(e.Variant)), Reason: "invalid (valid: " + strings.Join(variantNames[:], ", ") + ")",
+			text: fmt.Sprintf("invalid SPAD variant %d (valid: %s)", int(e.Variant), strings.Join(variantNames[:], ", "))}
 	}
 	return nil
+}
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// Field names a field of an estimator configuration, as suite files spell
+// it; command lines map it to their flags.
+type Field string
+
+// The fields of an estimator configuration.
+const (
+	FieldMode    Field = "estimator"
+	FieldKind    Field = "kind"
+	FieldKeep    Field = "keep"
+	FieldKMax    Field = "kmax"
+	FieldM       Field = "m"
+	FieldEps     Field = "eps"
+	FieldVariant Field = "variant"
+)
+
+// symbol is the field's name in the paper's notation, used by Error.
+func (f Field) symbol() string {
+	switch f {
+	case FieldKMax:
+		return "k_max"
+	case FieldEps:
+		return "ε"
+	}
+	return string(f)
+}
+
+// FieldError is an invalid estimator configuration: the field at fault,
+// the value given (as text, strings quoted) and what is wrong with it.
+// Callers phrase it in their own terms (a flag, a suite field) from these
+// parts; Error gives a complete sentence in the package's terms.
+type FieldError struct {
+	Field  Field
+	Value  string
+	Reason string // e.g. "must be ≥ 1", "needs estimator spad"
+	text   string // Error's sentence when it is not "<field> = <value>, <reason>"
+}
+
+func (e *FieldError) Error() string {
+	if e.text != "" {
+		return "inject: " + e.text
+	}
+	return fmt.Sprintf("inject: %s = %s, %s", e.Field.symbol(), e.Value, e.Reason)
+}
+
+// Spec is an estimator configuration as a person writes it, on a command
+// line or in a suite file: names as text, numbers as given, and the list of
+// fields given explicitly. ParseConfig turns it into an Estimator.
+type Spec struct {
+	Mode    string // "baseline", "rad" or "spad"
+	Kind    string // rad/spad: projection kind ("" = project)
+	Keep    float64
+	KMax    int
+	M       int
+	Eps     float64
+	Variant string // spad: "practical" (also "") or "exact"
+	// Given lists the fields set explicitly. One that Mode does not use is
+	// an error: a setting that would be silently ignored.
+	Given []Field
+}
+
+func (s Spec) given(f Field) bool {
+	for _, g := range s.Given {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseConfig parses and validates an estimator configuration. Every error
+// is a *FieldError naming the field: an unknown name, a value out of range,
+// or a field given that the mode does not use (keep with baseline, kmax
+// with rad, ...).
+func ParseConfig(s Spec) (Estimator, error) {
+	mode, err := ParseMode(s.Mode)
+	if err != nil {
+		return Estimator{}, &FieldError{Field: FieldMode, Value: strconv.Quote(s.Mode),
+			Reason: "unknown estimator (valid: " + strings.Join(modeNames[:], ", ") + ")", text: strings.TrimPrefix(err.Error(), "inject: ")}
+	}
+	e := Estimator{Mode: mode}
+	unused := func(fs []Field, needs string) error {
+		for _, f := range fs {
+			if s.given(f) {
+				v := map[Field]string{FieldKind: strconv.Quote(s.Kind), FieldKeep: fmtFloat(s.Keep), FieldKMax: strconv.Itoa(s.KMax),
+					FieldM: strconv.Itoa(s.M), FieldEps: fmtFloat(s.Eps), FieldVariant: strconv.Quote(s.Variant)}[f]
+				return &FieldError{Field: f, Value: v, Reason: "needs estimator " + needs + " (" + mode.String() + " does not use it)"}
+			}
+		}
+		return nil
+	}
+	spadOnly := []Field{FieldKMax, FieldM, FieldEps, FieldVariant}
+	switch mode {
+	case Baseline:
+		return e, unused(append([]Field{FieldKind, FieldKeep}, spadOnly...), "rad or spad")
+	case RAD:
+		if err := unused(spadOnly, "spad"); err != nil {
+			return e, err
+		}
+	}
+	kind := s.Kind
+	if kind == "" {
+		kind = Project.String()
+	}
+	if e.Kind, err = ParseKind(kind); err != nil {
+		return e, &FieldError{Field: FieldKind, Value: strconv.Quote(s.Kind),
+			Reason: "unknown projection kind (valid: " + strings.Join(kindNames[:], ", ") + ")", text: strings.TrimPrefix(err.Error(), "inject: ")}
+	}
+	e.Keep = s.Keep
+	if mode == SPAD {
+		e.KMax, e.M, e.Eps = s.KMax, s.M, s.Eps
+		if s.Variant != "" {
+			if e.Variant, err = ParseVariant(s.Variant); err != nil {
+				return e, &FieldError{Field: FieldVariant, Value: strconv.Quote(s.Variant),
+					Reason: "unknown SPAD variant (valid: " + strings.Join(variantNames[:], ", ") + ")", text: strings.TrimPrefix(err.Error(), "inject: ")}
+			}
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 // String describes e for run records, e.g. "baseline", "rad(kind=project

@@ -71,6 +71,11 @@ type ckptHeader struct {
 	LRDecayEvery  int      `json:"lr_decay_every,omitempty"`
 	TestSize      int      `json:"test_size,omitempty"`
 	TrainEvalSize int      `json:"train_eval_size,omitempty"`
+	// Evaluation cadence and network chunk (absent in older files: then
+	// not checked). The chunk changes the order of sums, hence the
+	// results; the cadence changes the curves.
+	EvalEvery int `json:"eval_every,omitempty"`
+	Chunk     int `json:"chunk,omitempty"`
 	// Memory measured by the segments before this checkpoint, and the
 	// run's history of resumptions and extensions.
 	PeakHeap     uint64 `json:"peak_heap,omitempty"`
@@ -103,6 +108,7 @@ func (r *Runner) header() *ckptHeader {
 		Curves: r.curves, WinLoss: r.winLoss, WinSteps: r.winSteps, ElapsedNs: r.elapsed.Nanoseconds(),
 		LR: &c.LR, WD: &c.WD, Momentum: &c.Momentum, LRFactor: &c.LRFactor, LRSteps: c.LRSteps,
 		LRDecayEvery: c.LRDecayEvery, TestSize: c.TestSize, TrainEvalSize: c.TrainEvalSize,
+		EvalEvery: c.EvalEvery, Chunk: r.Net.Chunk(),
 		ResumedAt: r.resumedAt, ExtendedFrom: r.extendedFrom,
 	}
 	rec := r.Record()
@@ -119,11 +125,56 @@ func (r *Runner) header() *ckptHeader {
 	return h
 }
 
+// CheckCheckpointPath reports whether a checkpoint may be written at path:
+// nothing is there, or a checkpoint (a regular file starting with the
+// checkpoint magic). Anything else — a device, a directory, a file this
+// program did not write — is refused with an error naming it, so that
+// writing a checkpoint never replaces someone's data.
+func CheckCheckpointPath(path string) error {
+	return checkOwnFile(path, "a checkpoint", func(head []byte) bool {
+		return bytes.HasPrefix(head, []byte(ckptMagic))
+	})
+}
+
+// checkOwnFile returns nil when path does not exist or is a regular file
+// whose first bytes satisfy ours, and an error naming what is there
+// otherwise.
+func checkOwnFile(path, what string, ours func(head []byte) bool) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.IsDir():
+		return fmt.Errorf("refusing to replace %s: it is a directory, not %s", path, what)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("refusing to replace %s: it is not a regular file (%v), not %s", path, st.Mode().Type(), what)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	if !ours(head[:n]) {
+		return fmt.Errorf("refusing to replace %s: it is not %s written by this program", path, what)
+	}
+	return nil
+}
+
 // SaveCheckpoint writes the run's complete state to path atomically
 // (temporary file, fsync, rename). It refuses to save non-finite
 // parameters, so the last good checkpoint is never overwritten by a
-// diverged state.
+// diverged state, and to replace anything but a checkpoint
+// (CheckCheckpointPath).
 func (r *Runner) SaveCheckpoint(path string) error {
+	if err := CheckCheckpointPath(path); err != nil {
+		return err
+	}
 	_, data := r.tensors()
 	for i, p := range r.Net.Params() {
 		for _, v := range data[i] {
@@ -232,39 +283,80 @@ func (r *Runner) LoadCheckpoint(path string) error {
 	}
 	bad := func(f string, a ...any) error { return &CheckpointError{path, fmt.Sprintf(f, a...)} }
 	c := r.Cfg
+	// Settings: any difference that changes the run is refused, naming
+	// the setting. Threads and output paths may differ (the results are
+	// the same for any thread count).
+	differ := func(setting string, was, is any) error {
+		return &CheckpointError{path, fmt.Sprintf("was made with %s %v, this run has %s %v (resume with the same %s)", setting, was, setting, is, setting)}
+	}
 	switch {
 	case h.Model != c.Model:
-		return bad("is for model %s, this run trains %s", h.Model, c.Model)
+		return differ("model", h.Model, c.Model)
 	case h.Dataset != c.Dataset:
-		return bad("is for data set %s, this run uses %s", h.Dataset, c.Dataset)
-	case h.Estimator != c.Estimator.String() || h.Dropout != c.Dropout:
-		return bad("was made with estimator %s (dropout %g), this run uses %s (dropout %g)", h.Estimator, h.Dropout, c.Estimator, c.Dropout)
-	case h.Batch != c.Batch || h.Seed != c.Seed || h.Bootstrap != c.Bootstrap || h.TrainSize != c.TrainSize:
-		return bad("was made with batch %d, seed %d, bootstrap %d, train-size %d; this run has %d, %d, %d, %d", h.Batch, h.Seed, h.Bootstrap, h.TrainSize, c.Batch, c.Seed, c.Bootstrap, c.TrainSize)
+		return differ("dataset", h.Dataset, c.Dataset)
+	case h.Estimator != c.Estimator.String():
+		return differ("estimator", h.Estimator, c.Estimator)
+	case h.Dropout != c.Dropout:
+		return differ("dropout", h.Dropout, c.Dropout)
+	case h.Batch != c.Batch:
+		return differ("batch", h.Batch, c.Batch)
+	case h.Seed != c.Seed:
+		return differ("seed", h.Seed, c.Seed)
+	case h.Bootstrap != c.Bootstrap:
+		return differ("bootstrap", h.Bootstrap, c.Bootstrap)
+	case h.TrainSize != c.TrainSize:
+		return differ("train-size", h.TrainSize, c.TrainSize)
 	case h.Optimizer != r.Opt.Name():
-		return bad("holds %s state, this run uses %s", h.Optimizer, r.Opt.Name())
+		return differ("optimizer", h.Optimizer, r.Opt.Name())
 	case h.Iter < 0 || h.Iter > c.Iters:
 		return bad("is at iteration %d, outside this run's 0..%d", h.Iter, c.Iters)
 	case h.Iter > h.Iters:
 		return bad("is at iteration %d beyond its own horizon %d (inconsistent file)", h.Iter, h.Iters)
 	case h.LR != nil && *h.LR != c.LR:
-		return bad("was made with learning rate %g, this run has %g", *h.LR, c.LR)
+		return differ("lr", *h.LR, c.LR)
 	case h.WD != nil && *h.WD != c.WD:
-		return bad("was made with weight decay %g, this run has %g", *h.WD, c.WD)
+		return differ("wd", *h.WD, c.WD)
 	case h.Momentum != nil && *h.Momentum != c.Momentum:
-		return bad("was made with momentum %g, this run has %g", *h.Momentum, c.Momentum)
+		return differ("momentum", *h.Momentum, c.Momentum)
 	case h.LRFactor != nil && *h.LRFactor != c.LRFactor:
-		return bad("was made with learning-rate decay %g, this run has %g", *h.LRFactor, c.LRFactor)
+		return differ("lr-decay", *h.LRFactor, c.LRFactor)
 	case h.LRDecayEvery != c.LRDecayEvery:
-		return bad("was made with lr-decay-every %d, this run has %d", h.LRDecayEvery, c.LRDecayEvery)
+		return differ("lr-decay-every", h.LRDecayEvery, c.LRDecayEvery)
 	case c.LRDecayEvery == 0 && h.Iters != c.Iters:
-		return bad("was made for %d iterations, this run has %d (its learning-rate schedule depends on the run length; only runs with an absolute decay interval can change horizon)", h.Iters, c.Iters)
+		return bad("was made with iters %d, this run has iters %d (its learning-rate schedule depends on the run length; only runs with an absolute decay interval can change horizon)", h.Iters, c.Iters)
 	case c.LRDecayEvery == 0 && h.LRSteps != 0 && h.LRSteps != c.LRSteps:
-		return bad("was made with %d learning-rate steps, this run has %d", h.LRSteps, c.LRSteps)
-	case h.LR != nil && (h.TestSize != c.TestSize || h.TrainEvalSize != c.TrainEvalSize):
-		return bad("was evaluated on test-size %d and train-eval-size %d, this run uses %d and %d (its curves would mix two evaluation sets)", h.TestSize, h.TrainEvalSize, c.TestSize, c.TrainEvalSize)
+		return differ("lr-steps", h.LRSteps, c.LRSteps)
+	case h.LR != nil && h.TestSize != c.TestSize:
+		return differ("test-size", h.TestSize, c.TestSize)
+	case h.LR != nil && h.TrainEvalSize != c.TrainEvalSize:
+		return differ("train-eval-size", h.TrainEvalSize, c.TrainEvalSize)
+	case h.EvalEvery != 0 && h.EvalEvery != c.EvalEvery:
+		return differ("eval-every", h.EvalEvery, c.EvalEvery)
+	case h.Chunk != 0 && h.Chunk != r.Net.Chunk():
+		return differ("chunk", h.Chunk, r.Net.Chunk())
 	case len(h.Schedulers) != len(r.Net.Layers):
 		return bad("has %d layers, the network has %d", len(h.Schedulers), len(r.Net.Layers))
+	}
+	// State: cross-checked before anything is restored, so that an
+	// inconsistent file is an error, never a panic later.
+	switch seen := h.Batcher.Epoch*int64(h.Batcher.N) + int64(h.Batcher.Pos); {
+	case h.OptStep != int64(h.Iter):
+		return bad("optimiser step %d disagrees with iteration %d (inconsistent file)", h.OptStep, h.Iter)
+	case h.Batcher.Key != datasets.ShuffleKey(c.Seed):
+		return bad("data order key %+v is not the one of seed %d (inconsistent file)", h.Batcher.Key, c.Seed)
+	case h.Batcher.Batch != c.Batch || h.Batcher.N < 1 || h.Batcher.Epoch < 0 || h.Batcher.Pos < 0 || h.Batcher.Pos > h.Batcher.N ||
+		h.Batcher.Epoch > int64(h.Iter)*int64(c.Batch) || seen != int64(h.Iter)*int64(c.Batch):
+		return bad("data order state (epoch %d, position %d of %d, batch %d) disagrees with iteration %d at batch %d (inconsistent file)",
+			h.Batcher.Epoch, h.Batcher.Pos, h.Batcher.N, h.Batcher.Batch, h.Iter, c.Batch)
+	case h.WinSteps < 0 || h.WinSteps > h.Iter || h.ElapsedNs < 0:
+		return bad("has invalid progress counters (inconsistent file)")
+	case len(h.Curves) > h.Iter+1:
+		return bad("has %d curve points for %d iterations (inconsistent file)", len(h.Curves), h.Iter)
+	}
+	for i, p := range h.Curves {
+		if p.Iter < 0 || p.Iter > h.Iter || (i > 0 && p.Iter <= h.Curves[i-1].Iter) {
+			return bad("curve point %d is at iteration %d (inconsistent file)", i, p.Iter)
+		}
 	}
 	meta, data := r.tensors()
 	if len(meta) != len(h.Tensors) {
@@ -275,6 +367,7 @@ func (r *Runner) LoadCheckpoint(path string) error {
 			return bad("tensor %d is %s[%d], this run has %s[%d]", i, t.Name, t.Len, meta[i].Name, meta[i].Len)
 		}
 	}
+	var scheds []*inject.Scheduler
 	for i, l := range r.Net.Layers {
 		s, ok := l.(layers.Scheduled)
 		has := ok && s.Scheduler() != nil
@@ -282,12 +375,35 @@ func (r *Runner) LoadCheckpoint(path string) error {
 			return bad("layer %d (%s) scheduler state does not match the network", i, l.Name())
 		}
 		if has {
-			if err := s.Scheduler().Restore(*h.Schedulers[i]); err != nil {
-				return bad("layer %d: %v", i, err)
+			if st := h.Schedulers[i]; st.Step != int64(h.Iter)-1 {
+				return bad("layer %d (%s) scheduler is at step %d, the run at iteration %d (inconsistent file)", i, l.Name(), st.Step, h.Iter)
 			}
+			scheds = append(scheds, s.Scheduler())
 		}
 	}
+	// Restore; on a failure, put back what was restored already.
+	var before []inject.SchedulerState
+	for _, s := range scheds {
+		before = append(before, s.State())
+	}
+	undo := func() {
+		for j, st := range before {
+			_ = scheds[j].Restore(st)
+		}
+	}
+	k := 0
+	for i := range r.Net.Layers {
+		if h.Schedulers[i] == nil {
+			continue
+		}
+		if err := scheds[k].Restore(*h.Schedulers[i]); err != nil {
+			undo()
+			return bad("layer %d: %v", i, err)
+		}
+		k++
+	}
 	if err := r.batcher.SetState(h.Batcher); err != nil {
+		undo()
 		return bad("%v", err)
 	}
 	off := 0

@@ -2,13 +2,18 @@ package train
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
@@ -21,12 +26,53 @@ func WriteFileAtomic(path string, data []byte) error {
 	})
 }
 
+// tempSuffix follows the name of a file being written atomically:
+// ".<name>.tmp<random>" in the same directory.
+const tempSuffix = ".tmp"
+
+// createTemp creates a new temporary file for path in its directory. Unlike
+// os.CreateTemp (mode 0600) it asks for mode 0666, so the file ends up
+// with the permissions the umask gives every new file (0644 under umask
+// 022).
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), "."+filepath.Base(path)+tempSuffix
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, base+strconv.FormatUint(uint64(tempRand.Add(0x9E3779B97F4A7C15)>>32), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, os.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
+}
+
+var tempRand atomic.Uint64
+
+func init() { tempRand.Store(uint64(time.Now().UnixNano()) ^ uint64(os.Getpid())<<32) }
+
+// CleanTemps removes the temporary files that atomic writes of path left
+// behind when their process was killed before the rename
+// (".<name>.tmp…" in path's directory, regular files only) and returns
+// how many it removed. Call it only while no other process writes path.
+func CleanTemps(path string) int {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+tempSuffix
+	ents, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			if os.Remove(filepath.Join(dir, e.Name())) == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // writeAtomic is WriteFileAtomic for content produced by fill.
 func writeAtomic(path string, fill func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := createTemp(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	bw := bufio.NewWriterSize(f, 1<<16)
@@ -51,9 +97,12 @@ func writeAtomic(path string, fill func(w io.Writer) error) error {
 }
 
 // Save writes rec as dir/run.json and its curves as dir/curves.csv,
-// creating dir if needed.
+// creating dir if needed. It replaces only files of its own (CheckOutDir).
 func (rec *Record) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := CheckOutDir(dir); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(rec, "", "  ")
@@ -64,6 +113,29 @@ func (rec *Record) Save(dir string) error {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, "curves.csv"), curvesCSV(rec.Curves))
+}
+
+// CheckOutDir reports whether Save may write into dir: dir is a directory
+// or does not exist yet, and run.json and curves.csv in it are absent or
+// files this program wrote (a JSON object with a "model" field; a CSV file
+// whose header starts with "iter,"). Anything else there is refused with
+// an error naming it.
+func CheckOutDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	err := checkOwnFile(filepath.Join(dir, "run.json"), "a run record", func(head []byte) bool {
+		return bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{")) &&
+			(bytes.Contains(head, []byte(`"format_version"`)) || bytes.Contains(head, []byte(`"model"`)))
+	})
+	if err != nil {
+		return err
+	}
+	return checkOwnFile(filepath.Join(dir, "curves.csv"), "a curves file", func(head []byte) bool {
+		return bytes.HasPrefix(head, []byte("iter,"))
+	})
 }
 
 func curvesCSV(ps []Point) []byte {

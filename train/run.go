@@ -5,7 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -49,6 +54,9 @@ type Runner struct {
 	// What earlier segments of a resumed run measured and did.
 	prevPeak, prevTrainHeap uint64
 	resumedAt, extendedFrom []int
+
+	status, stopReason string
+	stoppedAt          int
 }
 
 // NewRunner loads the data, builds the network and the optimiser for cfg
@@ -70,7 +78,13 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if got := (nn.Shape{trainSet.C, trainSet.H, trainSet.W}); got.Size() != spec.Input.Size() {
 		return nil, fmt.Errorf("model %s takes %v samples but data set %s has %v", spec.Name, spec.Input, cfg.Dataset, got)
 	}
-	r := &Runner{Cfg: cfg, Spec: spec, Train: trainSet, Test: testSet, Meter: NewMemMeter()}
+	if err := checkSizes(cfg, trainSet, testSet); err != nil {
+		return nil, err
+	}
+	if err := CheckBatchMemory(cfg, trainSet.Bytes()+testSet.Bytes()); err != nil {
+		return nil, err
+	}
+	r := &Runner{Cfg: cfg, Spec: spec, Train: trainSet, Test: testSet, Meter: NewMemMeter(), status: StatusRunning}
 	if cfg.TrainSize > 0 && cfg.TrainSize < trainSet.N {
 		if r.Train, err = trainSet.Slice(0, cfg.TrainSize); err != nil {
 			return nil, err
@@ -91,9 +105,6 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	if cfg.TrainEvalSize > 0 {
-		if cfg.TrainEvalSize > trainSet.N {
-			return nil, fmt.Errorf("train-eval-size %d exceeds the %d training samples of %s", cfg.TrainEvalSize, trainSet.N, cfg.Dataset)
-		}
 		sub, err := trainSet.Slice(0, cfg.TrainEvalSize)
 		if err != nil {
 			return nil, err
@@ -128,7 +139,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 		r.Sched.Every = cfg.LRDecayEvery
 	}
 	r.sample = r.Meter.Sample
-	r.curves = make([]Point, 0, cfg.Iters/cfg.EvalEvery+2)
+	// Evaluations beyond the first few thousand grow the slice at an
+	// evaluation, never at a step.
+	r.curves = make([]Point, 0, min(cfg.Iters/cfg.EvalEvery+2, 4096))
 	r.Meter.Sample()
 	return r, nil
 }
@@ -195,6 +208,123 @@ func (r *Runner) record() Point {
 	return p
 }
 
+// SizeError is a size the data set or the machine cannot honour: a
+// training or test subset larger than the set, a batch larger than the
+// training set, or a batch whose buffers would not fit in memory. Setting
+// names the configuration field.
+type SizeError struct {
+	Setting string
+	Msg     string
+}
+
+func (e *SizeError) Error() string { return e.Setting + ": " + e.Msg }
+
+// checkSizes checks the subset sizes and the batch against the data sets
+// loaded, before anything is allocated for them.
+func checkSizes(cfg Config, trainSet, testSet *datasets.Dataset) error {
+	switch {
+	case cfg.TrainSize > trainSet.N:
+		return &SizeError{"train-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainSize, trainSet.N, cfg.Dataset)}
+	case cfg.TestSize > testSet.N:
+		return &SizeError{"test-size", fmt.Sprintf("%d exceeds the %d test samples of %s", cfg.TestSize, testSet.N, cfg.Dataset)}
+	case cfg.TrainEvalSize > trainSet.N:
+		return &SizeError{"train-eval-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainEvalSize, trainSet.N, cfg.Dataset)}
+	}
+	n := trainSet.N
+	if cfg.TrainSize > 0 {
+		n = cfg.TrainSize
+	}
+	if cfg.Batch > n {
+		return &SizeError{"batch", fmt.Sprintf("%d exceeds the %d training samples used (every batch would repeat samples)", cfg.Batch, n)}
+	}
+	return nil
+}
+
+// EstimateBatchBytes estimates the heap a network for cfg (model,
+// estimator, dropout, chunk) needs at batch cfg.Batch, beyond its
+// parameters: what Build allocates per sample, measured by building the
+// network at batches 1 and 2, times the batch, plus the runner's batch
+// buffers. Networks that process large batches in chunks need less; the
+// estimate errs on the safe side.
+func EstimateBatchBytes(cfg Config) (int64, error) {
+	spec, err := models.Get(cfg.Model)
+	if err != nil {
+		return 0, err
+	}
+	var allocs [1]metrics.Sample
+	allocs[0].Name = "/gc/heap/allocs:bytes"
+	built := func(batch int) (uint64, error) {
+		metrics.Read(allocs[:])
+		before := allocs[0].Value.Uint64()
+		net := spec.New(models.Options{Dropout: cfg.Dropout, Estimator: cfg.Estimator})
+		if err := net.Build(batch, min(batch, max(cfg.Chunk, 0)), cfg.Seed); err != nil {
+			return 0, err
+		}
+		metrics.Read(allocs[:])
+		return allocs[0].Value.Uint64() - before, nil
+	}
+	one, err := built(1)
+	if err != nil {
+		return 0, err
+	}
+	two, err := built(2)
+	if err != nil {
+		return 0, err
+	}
+	perSample := int64(4*spec.Input.Size() + 1) // the runner's x and y
+	if two > one {
+		perSample += int64(two - one)
+	}
+	return perSample * int64(cfg.Batch), nil
+}
+
+// AvailableMemory returns the memory a run may still use, in bytes: the
+// smaller of the Go memory limit (GOMEMLIMIT, when set) and, on Linux, the
+// kernel's MemAvailable. ok is false when neither is known.
+func AvailableMemory() (avail uint64, ok bool) {
+	avail = math.MaxUint64
+	if l := debug.SetMemoryLimit(-1); l > 0 && l < math.MaxInt64 {
+		avail, ok = uint64(l), true
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemAvailable:" {
+				if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+					avail, ok = min(avail, kb*1024), true
+				}
+			}
+		}
+	}
+	return avail, ok
+}
+
+// CheckBatchMemory refuses a batch whose buffers (EstimateBatchBytes)
+// would not fit in the memory available (AvailableMemory) beside
+// dataBytes of data already loaded (counted when the memory available is
+// a Go memory limit, which counts the whole heap). It returns nil when the
+// available memory is unknown.
+func CheckBatchMemory(cfg Config, dataBytes int64) error {
+	avail, ok := AvailableMemory()
+	if !ok {
+		return nil
+	}
+	need, err := EstimateBatchBytes(cfg)
+	if err != nil {
+		return err
+	}
+	if l := debug.SetMemoryLimit(-1); l > 0 && l < math.MaxInt64 && uint64(l) == avail {
+		need += dataBytes
+	}
+	if need > 0 && uint64(need) > avail {
+		return &SizeError{"batch", fmt.Sprintf("%d needs about %.1f GB for the network's buffers, more than the %.1f GB of memory available", cfg.Batch, float64(need)/1e9, float64(avail)/1e9)}
+	}
+	return nil
+}
+
+// ErrDiverged is matched (errors.Is) by the errors that stop a diverging
+// run: NonFiniteError and LossBoundError.
+var ErrDiverged = errors.New("training diverged")
+
 // NonFiniteError reports a loss that became NaN or infinite.
 type NonFiniteError struct {
 	Iter int
@@ -205,19 +335,81 @@ func (e *NonFiniteError) Error() string {
 	return fmt.Sprintf("training diverged: loss is %v at iteration %d (try a lower learning rate)", e.Loss, e.Iter)
 }
 
+// Is makes errors.Is(err, ErrDiverged) true.
+func (e *NonFiniteError) Is(target error) bool { return target == ErrDiverged }
+
+// A run whose loss stays above DivergenceFactor × ln(classes) — ten times
+// the loss of a uniform guess, 23.0 for ten classes — for DivergenceEvals
+// evaluations in a row has blown up: it is stopped as diverged. An
+// evaluation counts when its test loss or its mean training loss since the
+// previous evaluation is above the bound. A network that guesses at
+// random scores ln(classes); one ten times worse predicts the wrong class
+// with near certainty, which training does not recover from.
+const (
+	DivergenceFactor = 10
+	DivergenceEvals  = 3
+)
+
+// LossBoundError reports a finite blow-up: the loss stayed above Bound for
+// Evals evaluations in a row, ending with Loss at iteration Iter.
+type LossBoundError struct {
+	Iter        int
+	Loss, Bound float64
+	Evals       int
+}
+
+func (e *LossBoundError) Error() string {
+	return fmt.Sprintf("training diverged: loss %.4g at iteration %d, above %.4g (%d × the loss of a uniform guess) for %d evaluations in a row (try a lower learning rate)",
+		e.Loss, e.Iter, e.Bound, DivergenceFactor, e.Evals)
+}
+
+// Is makes errors.Is(err, ErrDiverged) true.
+func (e *LossBoundError) Is(target error) bool { return target == ErrDiverged }
+
+// lossBound is the divergence bound of the network's loss.
+func (r *Runner) lossBound() float64 {
+	return DivergenceFactor * math.Log(float64(max(2, r.Net.Classes())))
+}
+
+// blownUp returns a LossBoundError when the last DivergenceEvals curve
+// points are all above the bound.
+func (r *Runner) blownUp() error {
+	bound := r.lossBound()
+	n := len(r.curves)
+	if n < DivergenceEvals {
+		return nil
+	}
+	for _, p := range r.curves[n-DivergenceEvals:] {
+		if !(p.TestLoss > bound || p.TrainLoss > bound) {
+			return nil
+		}
+	}
+	p := r.curves[n-1]
+	return &LossBoundError{Iter: p.Iter, Loss: max(p.TestLoss, p.TrainLoss), Bound: bound, Evals: DivergenceEvals}
+}
+
+// stop marks the run stopped with status and err and returns its record.
+func (r *Runner) stop(status string, err error) *Record {
+	r.status, r.stopReason, r.stoppedAt = status, err.Error(), r.Iter
+	return r.Record()
+}
+
 // ErrInterrupted is returned (wrapped) by RunContext when its context is
 // cancelled: the step in progress was finished and, when the run has a
 // checkpoint path, a checkpoint written, so the same run can resume.
 var ErrInterrupted = errors.New("training interrupted")
 
 // Run trains for the configured number of iterations, evaluating every
-// EvalEvery iterations and at the end, and returns the run record.
+// EvalEvery iterations and at the end, and returns the run record. When
+// training diverges (a loss that is not finite, or above the divergence
+// bound: see DivergenceFactor) it returns the record so far, marked
+// StatusDiverged, with an error matching ErrDiverged.
 func (r *Runner) Run() (*Record, error) { return r.RunContext(context.Background()) }
 
 // RunContext is Run stopping at the first step boundary after ctx is
 // cancelled. It then writes a checkpoint (when Config.CheckpointPath is
-// set) and returns the record so far with an error wrapping
-// ErrInterrupted.
+// set) and returns the record so far, marked StatusInterrupted, with an
+// error wrapping ErrInterrupted. Every error comes with the record so far.
 func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 	cfg := r.Cfg
 	done := ctx.Done()
@@ -241,18 +433,28 @@ func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 			if bar != nil {
 				_ = bar.Exit()
 			}
+			var err error
 			if cfg.CheckpointPath != "" {
-				if err := r.SaveCheckpoint(cfg.CheckpointPath); err != nil {
-					return r.Record(), fmt.Errorf("%w at iteration %d; %v", ErrInterrupted, r.Iter, err)
+				if cerr := r.SaveCheckpoint(cfg.CheckpointPath); cerr != nil {
+					err = fmt.Errorf("%w at iteration %d; %v", ErrInterrupted, r.Iter, cerr)
+				} else {
+					err = fmt.Errorf("%w at iteration %d (checkpoint %s)", ErrInterrupted, r.Iter, cfg.CheckpointPath)
 				}
-				return r.Record(), fmt.Errorf("%w at iteration %d (checkpoint %s)", ErrInterrupted, r.Iter, cfg.CheckpointPath)
+			} else {
+				err = fmt.Errorf("%w at iteration %d", ErrInterrupted, r.Iter)
 			}
-			return r.Record(), fmt.Errorf("%w at iteration %d", ErrInterrupted, r.Iter)
+			rec := r.stop(StatusInterrupted, err)
+			rec.WallSeconds = time.Since(start).Seconds()
+			return rec, err
 		default:
 		}
 		loss := r.Step()
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, &NonFiniteError{Iter: r.Iter - 1, Loss: loss}
+			r.elapsed += time.Since(last)
+			err := &NonFiniteError{Iter: r.Iter - 1, Loss: loss}
+			rec := r.stop(StatusDiverged, err)
+			rec.WallSeconds = time.Since(start).Seconds()
+			return rec, err
 		}
 		if bar != nil {
 			_ = bar.Add(1)
@@ -261,6 +463,11 @@ func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 			r.elapsed += time.Since(last)
 			p := r.record()
 			last = time.Now()
+			if err := r.blownUp(); err != nil {
+				rec := r.stop(StatusDiverged, err)
+				rec.WallSeconds = time.Since(start).Seconds()
+				return rec, err
+			}
 			if bar != nil {
 				bar.Describe(fmt.Sprintf("%s/%s loss %.4f acc %.2f%%", cfg.Model, cfg.Estimator.Mode, p.TestLoss, 100*p.TestAccuracy))
 			} else if cfg.Progress != nil {
@@ -271,7 +478,9 @@ func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 		if cfg.CheckpointEvery > 0 && (r.Iter%cfg.CheckpointEvery == 0 || r.Iter == cfg.Iters) {
 			r.elapsed += time.Since(last)
 			if err := r.SaveCheckpoint(cfg.CheckpointPath); err != nil {
-				return nil, err
+				rec := r.stop(StatusFailed, err)
+				rec.WallSeconds = time.Since(start).Seconds()
+				return rec, err
 			}
 			last = time.Now()
 		}
@@ -280,6 +489,7 @@ func (r *Runner) RunContext(ctx context.Context) (*Record, error) {
 		_ = bar.Finish()
 	}
 	r.elapsed += time.Since(last)
+	r.status = StatusCompleted
 	rec := r.Record()
 	rec.WallSeconds = time.Since(start).Seconds()
 	return rec, nil
@@ -299,6 +509,7 @@ func (r *Runner) Record() *Record {
 	cfg := r.Cfg
 	e := cfg.Estimator
 	rec := &Record{
+		FormatVersion: RecordVersion, Status: r.status, StopReason: r.stopReason, StoppedAt: r.stoppedAt,
 		Model: cfg.Model, Dataset: cfg.Dataset, Estimator: e.String(), EstimatorMode: e.Mode.String(),
 		Dropout: cfg.Dropout, Iters: cfg.Iters, Batch: cfg.Batch, Seed: cfg.Seed,
 		LR: cfg.LR, WD: cfg.WD, Optimizer: r.Opt.Name(), Momentum: cfg.Momentum,

@@ -15,6 +15,15 @@ import (
 	"github.com/spadlab/spad/models"
 )
 
+// MaxIters and MaxBatch bound the run length and the batch size a
+// configuration may ask for, so that a mistyped number is refused at once
+// instead of overflowing a size computation. NewRunner further checks the
+// batch against the training set and the memory available.
+const (
+	MaxIters = 1_000_000_000
+	MaxBatch = 1 << 16
+)
+
 // Config is everything a training run needs. Zero values take the model's
 // defaults where noted.
 type Config struct {
@@ -98,16 +107,18 @@ func (c Config) Defaults() (Config, error) {
 // Validate reports the first invalid setting with a one-line message.
 func (c Config) Validate() error {
 	switch {
-	case c.Iters < 1:
-		return fmt.Errorf("iters must be ≥ 1, got %d", c.Iters)
-	case c.Batch < 1:
-		return fmt.Errorf("batch must be ≥ 1, got %d", c.Batch)
+	case c.Iters < 1 || c.Iters > MaxIters:
+		return fmt.Errorf("iters must be in [1, %d], got %d", MaxIters, c.Iters)
+	case c.Batch < 1 || c.Batch > MaxBatch:
+		return fmt.Errorf("batch must be in [1, %d], got %d", MaxBatch, c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("learning rate must be a positive number, got %g", c.LR)
 	case !(c.WD >= 0) || math.IsInf(c.WD, 0):
 		return fmt.Errorf("weight decay must be ≥ 0, got %g", c.WD)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
+	case c.Momentum != 0 && strings.ToLower(c.Optimizer) != "sgd":
+		return fmt.Errorf("momentum %g needs optimizer sgd (%s has no momentum)", c.Momentum, c.Optimizer)
 	case !(c.LRFactor > 0 && c.LRFactor <= 1):
 		return fmt.Errorf("learning-rate decay factor must be in (0, 1], got %g", c.LRFactor)
 	case c.LRSteps < 1:
@@ -133,7 +144,11 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Estimator.Validate(); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "inject: "))
+		var fe *inject.FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("estimator %s %s: %s", fe.Field, fe.Value, fe.Reason)
+		}
+		return err
 	}
 	return nil
 }
@@ -151,8 +166,33 @@ type Point struct {
 	TrainEvalAccuracy float64 `json:"train_eval_accuracy,omitempty"`
 }
 
+// RecordVersion is the format version of run.json (Record.FormatVersion).
+// Version 2 added format_version, status and args; files without
+// format_version are version 1.
+const RecordVersion = 2
+
+// The states a run record can be in (Record.Status).
+const (
+	StatusRunning     = "running"     // a snapshot taken during the run
+	StatusCompleted   = "completed"   // every iteration done
+	StatusInterrupted = "interrupted" // stopped by a signal or a cancelled context; resumable
+	StatusDiverged    = "diverged"    // stopped: loss not finite, or above the divergence bound
+	StatusFailed      = "failed"      // stopped by an error (writing a checkpoint, for example)
+)
+
 // Record is the outcome of a run, written as run.json.
 type Record struct {
+	FormatVersion int `json:"format_version"`
+	// Status is one of StatusCompleted, StatusInterrupted, StatusDiverged,
+	// StatusFailed (StatusRunning in a snapshot); StopReason says why a run
+	// stopped early and StoppedAt at which iteration.
+	Status     string `json:"status"`
+	StopReason string `json:"stop_reason,omitempty"`
+	StoppedAt  int    `json:"stopped_at,omitempty"`
+	// Args is the command line that started the run, when it came from
+	// one (cmd/train sets it): with the settings below, how to redo it.
+	Args []string `json:"args,omitempty"`
+
 	Model         string  `json:"model"`
 	Dataset       string  `json:"dataset"`
 	Estimator     string  `json:"estimator"`

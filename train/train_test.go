@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,7 +222,10 @@ func TestConfigValidate(t *testing.T) {
 		mut  func(*Config)
 		want string
 	}{
-		{func(c *Config) { c.Batch = 0 }, "batch must be ≥ 1"},
+		{func(c *Config) { c.Batch = 0 }, "batch must be in [1, 65536], got 0"},
+		{func(c *Config) { c.Batch = MaxBatch + 1 }, "batch must be in [1, 65536], got 65537"},
+		{func(c *Config) { c.Iters = math.MaxInt }, "iters must be in [1, 1000000000]"},
+		{func(c *Config) { c.Momentum = 0.9 }, "momentum 0.9 needs optimizer sgd (adam has no momentum)"},
 		{func(c *Config) { c.LR = -1 }, "learning rate must be a positive number"},
 		{func(c *Config) { c.WD = -1 }, "weight decay must be ≥ 0"},
 		{func(c *Config) { c.Dropout = 1 }, "dropout must be in [0, 1)"},
@@ -229,7 +233,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.CheckpointEvery = 5 }, "needs a checkpoint path"},
 		{func(c *Config) {
 			c.Estimator = inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 0, KMax: 1}
-		}, "m = 0"},
+		}, "estimator m 0: must be ≥ 1"},
 	}
 	for _, tc := range cases {
 		c := base
@@ -388,12 +392,12 @@ func TestRunContextInterrupt(t *testing.T) {
 	// A checkpoint is refused under a setting that changes the run.
 	bad := c
 	bad.LR = 2 * recFull.LR
-	if err := newRunner(t, bad).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "learning rate") {
+	if err := newRunner(t, bad).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "was made with lr 0.000527, this run has lr 0.001054") {
 		t.Fatalf("resume with another learning rate: %v", err)
 	}
 	long := c
 	long.Iters = 48
-	if err := newRunner(t, long).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "iterations") {
+	if err := newRunner(t, long).LoadCheckpoint(c.CheckpointPath); err == nil || !strings.Contains(err.Error(), "iters 48") {
 		t.Fatalf("resume with another horizon and a relative schedule: %v", err)
 	}
 }
