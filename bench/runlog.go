@@ -36,13 +36,28 @@ type Line struct {
 // its result: not the thread count, the progress output, where the data
 // comes from or where and how often checkpoints are written. A resumed
 // sweep refuses to mix runs whose hashes differ.
+//
+// The hash is that of the configuration's JSON, with the data options
+// written as they were when the first records were made, so that fields
+// added to datasets.Options do not change the hashes of runs already
+// recorded (a change of hash makes finished runs look like another
+// configuration). For the same reason a field added to train.Config must
+// be omitted from its JSON when zero (`json:",omitempty"`), zero meaning
+// the behaviour from before; TestConfigHashStable pins known hashes.
 func ConfigHash(c train.Config) string {
 	c.Threads, c.Progress, c.Terminal, c.Data = 0, nil, false, datasets.Options{}
 	c.CheckpointEvery, c.CheckpointPath = 0, ""
 	js, _ := json.Marshal(c)
+	if zero, err := json.Marshal(datasets.Options{}); err == nil {
+		js = bytes.Replace(js, append([]byte(`"Data":`), zero...), []byte(`"Data":`+legacyDataJSON), 1)
+	}
 	h := sha256.Sum256(js)
 	return hex.EncodeToString(h[:8])
 }
+
+// legacyDataJSON is the JSON of the zero datasets.Options when the hashes
+// were first recorded.
+const legacyDataJSON = `{"Dir":"","CacheDir":"","URL":"","Checksums":null,"NoDownload":false,"CacheOnly":false,"Client":null,"Log":null}`
 
 // BaseHash is ConfigHash without the horizon (Iters): two runs with the
 // same BaseHash and an absolute learning-rate schedule
