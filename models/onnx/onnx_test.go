@@ -162,7 +162,7 @@ func TestRoundTripGonnx(t *testing.T) {
 	conv, _ := models.Get("smallconv")
 	cases := []tc{
 		{"smallfc", fc.New(models.Options{Dropout: 0.1}), 6},
-		{"smallconv", conv.New(models.Options{Dropout: 0.1}), 3},
+		{"smallconv", conv.New(models.Options{Dropout: 0.1}), 2},
 		{"custom", customNet(), 5},
 	}
 	for _, c := range cases {
@@ -174,6 +174,9 @@ func TestRoundTripGonnx(t *testing.T) {
 		}
 		x := randInput(c.n*c.net.In.Size(), 9)
 		for _, probs := range []bool{false, true} {
+			if probs && c.name == "smallconv" {
+				continue // the Softmax is checked on the other nets; gonnx's convolutions are slow
+			}
 			what, name := nn.Logits, onnx.LogitsName
 			if probs {
 				what, name = nn.Probabilities, onnx.ProbsName
