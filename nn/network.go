@@ -84,6 +84,7 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 		if err != nil {
 			n.release()
 			n.shapes, n.params = nil, nil
+			n.batch, n.chunk, n.infer = 0, 0, false
 		}
 	}()
 	n.seed = seed

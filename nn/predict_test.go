@@ -250,6 +250,9 @@ func TestMisuseErrors(t *testing.T) {
 	if err := bad.Build(4, 0, 1); err == nil {
 		t.Fatal("mismatched sizes built")
 	}
+	if bad.Built() || bad.Batch() != 0 || bad.Classes() != 0 || bad.Params() != nil {
+		t.Fatal("a failed Build left the network looking built")
+	}
 	if err := nn.NewNetwork(nn.Shape{5}, d).Build(4, 0, 1); err != nil {
 		t.Fatalf("layer of a failed Build: %v", err)
 	}
