@@ -21,6 +21,9 @@ func TestNEONAvailable(t *testing.T) {
 	if p, err := ParsePath("neon"); err != nil || p != NEON {
 		t.Fatalf("ParsePath(neon) = %v, %v", p, err)
 	}
+	if pp := paramsFor(NEON); pp.mr != 8 || pp.nr != 12 {
+		t.Fatalf("neon path uses the %d×%d GEMM kernel, want 8×12", pp.mr, pp.nr)
+	}
 }
 
 // TestSgemmNEONTiles runs every form of Sgemm on shapes around the 8×12
