@@ -74,6 +74,15 @@ func (n *normalizer) fill(dst []float32, src []uint8) {
 	}
 }
 
+// sampleBuffer returns the buffer an iterator reads a streamed data set's
+// samples into (nil when the samples are in memory).
+func sampleBuffer(d *Dataset) []uint8 {
+	if d.src == nil {
+		return nil
+	}
+	return make([]uint8, d.SampleSize())
+}
+
 // checkIndex validates a data set and an optional index list over it.
 func checkIndex(d *Dataset, index []int32, batch int) (int, error) {
 	if d == nil {
@@ -157,6 +166,7 @@ type Batcher struct {
 	last  []int32
 	norm  normalizer
 	src   *rng.Source
+	buf   []uint8 // one sample read from disk (streamed data sets)
 }
 
 // NewBatcher returns a Batcher that yields batches of size batch from the
@@ -181,6 +191,7 @@ func NewBatcher(d *Dataset, index []int32, batch int, tail Tail, key rng.Key) (*
 		last: make([]int32, 0, batch),
 		norm: newNormalizer(d),
 		src:  rng.New(key),
+		buf:  sampleBuffer(d),
 	}
 	b.startEpoch(0)
 	return b, nil
@@ -236,7 +247,7 @@ func (b *Batcher) Next(x []float32, y []uint8) int {
 		if b.index != nil {
 			i = b.index[i]
 		}
-		b.norm.fill(x[k*s:(k+1)*s], b.d.Sample(int(i)))
+		b.norm.fill(x[k*s:(k+1)*s], b.d.sample(b.buf, int(i)))
 		y[k] = b.d.Labels[i]
 		b.last = append(b.last, i)
 		b.pos++
@@ -324,6 +335,7 @@ type EvalIterator struct {
 	pos   int
 	last  []int32
 	norm  normalizer
+	buf   []uint8
 }
 
 // NewEvalIterator returns an iterator over the samples of d listed in index
@@ -333,7 +345,7 @@ func NewEvalIterator(d *Dataset, index []int32, batch int) (*EvalIterator, error
 	if err != nil {
 		return nil, err
 	}
-	return &EvalIterator{d: d, index: index, n: n, batch: batch, last: make([]int32, 0, batch), norm: newNormalizer(d)}, nil
+	return &EvalIterator{d: d, index: index, n: n, batch: batch, last: make([]int32, 0, batch), norm: newNormalizer(d), buf: sampleBuffer(d)}, nil
 }
 
 // Next fills x and y with the next batch and returns its size: the batch
@@ -349,7 +361,7 @@ func (e *EvalIterator) Next(x []float32, y []uint8) int {
 		if e.index != nil {
 			i = e.index[e.pos]
 		}
-		e.norm.fill(x[k*s:(k+1)*s], e.d.Sample(int(i)))
+		e.norm.fill(x[k*s:(k+1)*s], e.d.sample(e.buf, int(i)))
 		y[k] = e.d.Labels[i]
 		e.last = append(e.last, i)
 		e.pos++

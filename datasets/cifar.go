@@ -182,23 +182,31 @@ func hasCIFAR10(dir string) bool {
 // test set (test_batch.bin) from dir, each file raw or gzipped. It does not
 // search elsewhere.
 func ReadCIFAR10Dir(dir string) (train, test *Dataset, err error) {
-	var paths []string
-	for _, f := range CIFAR10TrainFiles {
-		p := findFile(dir, f)
-		if p == "" {
-			return nil, nil, fmt.Errorf("datasets: %s: missing %s[.gz]", dir, f)
-		}
-		paths = append(paths, p)
-	}
-	tp := findFile(dir, CIFAR10TestFile)
-	if tp == "" {
-		return nil, nil, fmt.Errorf("datasets: %s: missing %s[.gz]", dir, CIFAR10TestFile)
+	paths, tp, err := cifar10Paths(dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	if train, err = ReadCIFAR10Files("cifar10-train", paths...); err != nil {
 		return nil, nil, err
 	}
 	if test, err = ReadCIFAR10Files("cifar10-test", tp); err != nil {
 		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// cifar10Paths finds the training and test batch files in dir.
+func cifar10Paths(dir string) (train []string, test string, err error) {
+	for _, f := range CIFAR10TrainFiles {
+		p := findFile(dir, f)
+		if p == "" {
+			return nil, "", fmt.Errorf("datasets: %s: missing %s[.gz]", dir, f)
+		}
+		train = append(train, p)
+	}
+	test = findFile(dir, CIFAR10TestFile)
+	if test == "" {
+		return nil, "", fmt.Errorf("datasets: %s: missing %s[.gz]", dir, CIFAR10TestFile)
 	}
 	return train, test, nil
 }
@@ -210,11 +218,14 @@ func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
 }
 
 // LoadCIFAR10With loads CIFAR-10 from the directory ResolveCIFAR10(opt)
-// picks.
+// picks, into memory or streamed as opt.Mode says.
 func LoadCIFAR10With(opt Options) (train, test *Dataset, err error) {
 	dir, err := ResolveCIFAR10(opt)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opt.resolve("cifar10") == Stream {
+		return OpenCIFAR10Dir(dir, opt)
 	}
 	return ReadCIFAR10Dir(dir)
 }

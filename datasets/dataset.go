@@ -10,6 +10,10 @@ import (
 // Pixels[i*SampleSize() : (i+1)*SampleSize()] in C×H×W order (channel planes,
 // then rows). Batches are normalised per channel as (x/255 − Mean[c])/Std[c]
 // when they are produced; an empty Mean means 0 and an empty Std means 1.
+//
+// A streamed data set (Streamed, from a loader in Stream mode) has no
+// Pixels: its samples stay in files and the iterators read each one when a
+// batch needs it. Its Labels are in memory as usual.
 type Dataset struct {
 	Name       string    // short name, e.g. "mnist-train"
 	N          int       // number of samples
@@ -19,17 +23,28 @@ type Dataset struct {
 	Labels     []uint8   // N labels
 	Mean, Std  []float32 // per-channel normalisation, length C (or empty)
 	ClassNames []string  // optional human-readable class names
+
+	src  *store // streamed: where the pixels are (nil: in Pixels)
+	base int    // streamed: index in src of sample 0
 }
 
 // SampleSize returns the number of values in one sample, C*H*W.
 func (d *Dataset) SampleSize() int { return d.C * d.H * d.W }
 
-// Bytes returns the memory held by the pixels and labels, in bytes.
+// Bytes returns the memory held by the pixels and labels, in bytes (the
+// labels only, for a streamed data set).
 func (d *Dataset) Bytes() int64 { return int64(len(d.Pixels)) + int64(len(d.Labels)) }
 
-// Sample returns the raw bytes of sample i (a sub-slice of Pixels, not a copy).
+// Sample returns the raw bytes of sample i: a sub-slice of Pixels, not a
+// copy, or for a streamed data set a new slice read from its file.
 func (d *Dataset) Sample(i int) []uint8 {
 	s := d.SampleSize()
+	if d.src != nil {
+		if i < 0 || i >= d.N {
+			panic(fmt.Sprintf("datasets: %s: sample %d out of range [0,%d)", d.Name, i, d.N))
+		}
+		return d.sample(make([]uint8, s), i)
+	}
 	return d.Pixels[i*s : (i+1)*s : (i+1)*s]
 }
 
@@ -43,7 +58,12 @@ func (d *Dataset) Validate() error {
 	if d.Classes <= 0 || d.Classes > 256 {
 		return fmt.Errorf("datasets: %s: bad number of classes %d (want 1..256)", d.Name, d.Classes)
 	}
-	if len(d.Pixels) != d.N*d.SampleSize() {
+	if d.src != nil {
+		if len(d.Pixels) != 0 || d.src.size != d.SampleSize() || d.base < 0 || d.base+d.N > d.src.n {
+			return fmt.Errorf("datasets: %s: streamed samples %d..%d of %d-byte samples do not fit the %d stored samples of %d bytes (or Pixels is set too)",
+				d.Name, d.base, d.base+d.N, d.SampleSize(), d.src.n, d.src.size)
+		}
+	} else if len(d.Pixels) != d.N*d.SampleSize() {
 		return fmt.Errorf("datasets: %s: %d pixel bytes, want N*C*H*W = %d", d.Name, len(d.Pixels), d.N*d.SampleSize())
 	}
 	if len(d.Labels) != d.N {
@@ -103,7 +123,7 @@ func (d *Dataset) std(c int) float32 {
 // reference form of what the batch iterators do through a lookup table.
 func (d *Dataset) Normalize(dst []float32, i int) {
 	plane := d.H * d.W
-	src := d.Sample(i)
+	src := d.sample(make([]uint8, d.SampleSize()), i)
 	dst = dst[:len(src)]
 	for c := 0; c < d.C; c++ {
 		m, s := d.mean(c), d.std(c)
@@ -114,8 +134,9 @@ func (d *Dataset) Normalize(dst []float32, i int) {
 }
 
 // Subset returns a new data set holding copies of the samples idx, in that
-// order. Indices out of range give an error. Use an index list with the
-// iterators instead when a copy is not needed.
+// order, in memory (also when d is streamed). Indices out of range give an
+// error. Use an index list with the iterators instead when a copy is not
+// needed.
 func (d *Dataset) Subset(idx []int32) (*Dataset, error) {
 	s := d.SampleSize()
 	out := d.shallow(len(idx))
@@ -125,7 +146,13 @@ func (d *Dataset) Subset(idx []int32) (*Dataset, error) {
 		if i < 0 || int(i) >= d.N {
 			return nil, fmt.Errorf("datasets: %s: subset index %d out of range [0,%d)", d.Name, i, d.N)
 		}
-		copy(out.Pixels[k*s:(k+1)*s], d.Pixels[int(i)*s:(int(i)+1)*s])
+		if d.src != nil {
+			if _, err := d.src.readAt(out.Pixels[k*s:(k+1)*s], d.base+int(i)); err != nil {
+				return nil, err
+			}
+		} else {
+			copy(out.Pixels[k*s:(k+1)*s], d.Pixels[int(i)*s:(int(i)+1)*s])
+		}
 		out.Labels[k] = d.Labels[i]
 	}
 	return out, nil
@@ -138,7 +165,11 @@ func (d *Dataset) Slice(lo, hi int) (*Dataset, error) {
 	}
 	s := d.SampleSize()
 	out := d.shallow(hi - lo)
-	out.Pixels = d.Pixels[lo*s : hi*s : hi*s]
+	if d.src != nil {
+		out.src, out.base = d.src, d.base+lo
+	} else {
+		out.Pixels = d.Pixels[lo*s : hi*s : hi*s]
+	}
 	out.Labels = d.Labels[lo:hi:hi]
 	return out, nil
 }
@@ -160,9 +191,9 @@ func (d *Dataset) ChannelStats() (mean, std []float32) {
 	plane := d.H * d.W
 	sum := make([]float64, d.C)
 	sq := make([]float64, d.C)
-	s := d.SampleSize()
+	buf := make([]uint8, d.SampleSize())
 	for i := 0; i < d.N; i++ {
-		px := d.Pixels[i*s : (i+1)*s]
+		px := d.sample(buf, i)
 		for c := 0; c < d.C; c++ {
 			var a, b uint64
 			for _, v := range px[c*plane : (c+1)*plane] {

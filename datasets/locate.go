@@ -41,6 +41,11 @@ type Options struct {
 	// Log receives one-line progress messages about downloads; nil means
 	// os.Stderr.
 	Log io.Writer
+	// Mode says whether the samples are read into memory (the zero value)
+	// or streamed from disk per batch; Auto picks the data set's default.
+	// Streaming decompresses gzipped files once into
+	// <CacheDir>/stream.
+	Mode Mode
 }
 
 // cacheRoot returns the root of the download cache.

@@ -83,18 +83,41 @@ func ReadMNISTDir(dir string) (train, test *Dataset, err error) {
 
 // readMNISTSplit reads one images/labels pair into a Dataset.
 func readMNISTSplit(dir, name, images, labels string) (*Dataset, error) {
-	ip := findFile(dir, mnistNames(images)...)
-	if ip == "" {
-		return nil, fmt.Errorf("datasets: %s: missing %s[.gz]", dir, images)
-	}
-	lp := findFile(dir, mnistNames(labels)...)
-	if lp == "" {
-		return nil, fmt.Errorf("datasets: %s: missing %s[.gz]", dir, labels)
+	ip, lp, err := mnistPaths(dir, images, labels)
+	if err != nil {
+		return nil, err
 	}
 	pix, n, rows, cols, err := ReadIDXImagesFile(ip)
 	if err != nil {
 		return nil, err
 	}
+	d, err := newMNISTDataset(name, ip, lp, pix, n, rows, cols)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// mnistPaths finds the image and label files of one split in dir.
+func mnistPaths(dir, images, labels string) (ip, lp string, err error) {
+	ip = findFile(dir, mnistNames(images)...)
+	if ip == "" {
+		return "", "", fmt.Errorf("datasets: %s: missing %s[.gz]", dir, images)
+	}
+	lp = findFile(dir, mnistNames(labels)...)
+	if lp == "" {
+		return "", "", fmt.Errorf("datasets: %s: missing %s[.gz]", dir, labels)
+	}
+	return ip, lp, nil
+}
+
+// newMNISTDataset reads the labels at lp for n images of rows×cols (read
+// from ip; pix holds them, or is nil when they are streamed) and returns
+// the MNIST data set, not yet validated.
+func newMNISTDataset(name, ip, lp string, pix []uint8, n, rows, cols int) (*Dataset, error) {
 	lab, err := ReadIDXLabelsFile(lp)
 	if err != nil {
 		return nil, err
@@ -107,17 +130,13 @@ func readMNISTSplit(dir, name, images, labels string) (*Dataset, error) {
 			return nil, fmt.Errorf("datasets: %s: label %d of item %d is not a digit 0..9", lp, l, i)
 		}
 	}
-	d := &Dataset{
+	return &Dataset{
 		Name: name, N: n, C: 1, H: rows, W: cols, Classes: 10,
 		Pixels: pix, Labels: lab,
 		Mean:       []float32{MNISTMean},
 		Std:        []float32{MNISTStd},
 		ClassNames: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	return d, nil
+	}, nil
 }
 
 // LoadMNIST loads MNIST from dir when it is not empty, else from the first
@@ -126,11 +145,15 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 	return LoadMNISTWith(Options{Dir: dir})
 }
 
-// LoadMNISTWith loads MNIST from the directory ResolveMNIST(opt) picks.
+// LoadMNISTWith loads MNIST from the directory ResolveMNIST(opt) picks,
+// into memory or streamed as opt.Mode says.
 func LoadMNISTWith(opt Options) (train, test *Dataset, err error) {
 	dir, err := ResolveMNIST(opt)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opt.resolve("mnist") == Stream {
+		return OpenMNISTDir(dir, opt)
 	}
 	return ReadMNISTDir(dir)
 }

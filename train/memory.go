@@ -122,12 +122,15 @@ func GCSettings() (gogc int, limit int64) {
 // (bench/RESULTS.md, "Process memory (peak RSS)").
 const DefaultGCPercent = 100
 
+// LeaveGC passed to SetMemoryBudget leaves GOGC as it is.
+const LeaveGC = -2
+
 // SetMemoryBudget applies a memory budget to the Go runtime: gcPercent as
-// GOGC (negative: leave it as the environment set it) and limit as the
-// soft memory limit in bytes (0: leave it). It returns the settings in
-// force afterwards.
+// GOGC (-1: off, so that only the limit triggers collections; LeaveGC:
+// leave it as the environment set it) and limit as the soft memory limit
+// in bytes (0: leave it). It returns the settings in force afterwards.
 func SetMemoryBudget(gcPercent int, limit int64) (gogc int, memLimit int64) {
-	if gcPercent >= 0 {
+	if gcPercent >= -1 {
 		debug.SetGCPercent(gcPercent)
 	}
 	if limit > 0 {
@@ -143,6 +146,7 @@ func (r *Runner) recordProcessMemory(rec *Record) {
 		rec.PeakRSSBytes = peak
 	}
 	rec.GoRuntimeBytes = r.Meter.PeakRuntime
+	rec.DataMode = r.Train.Mode().String()
 	var gogc int
 	var limit int64
 	gogc, limit = GCSettings()

@@ -6,6 +6,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
 )
 
 func TestStatusField(t *testing.T) {
@@ -67,11 +70,10 @@ func TestSetMemoryBudget(t *testing.T) {
 	if g, l := SetMemoryBudget(25, 300<<20); g != 25 || l != 300<<20 {
 		t.Errorf("budget (25, 300 MiB) reads back as (%d, %d)", g, l)
 	}
-	if g, l := SetMemoryBudget(-1, 0); g != 25 || l != 300<<20 {
+	if g, l := SetMemoryBudget(LeaveGC, 0); g != 25 || l != 300<<20 {
 		t.Errorf("an empty budget changed the settings to (%d, %d)", g, l)
 	}
-	debug.SetGCPercent(-1)
-	if g, _ := GCSettings(); g != -1 {
+	if g, _ := SetMemoryBudget(-1, 0); g != -1 {
 		t.Errorf("GOGC off reads as %d", g)
 	}
 }
@@ -85,5 +87,49 @@ func TestSummaryProcessLine(t *testing.T) {
 	}
 	if s := (&Record{}).Summary(); strings.Contains(s, "RSS") {
 		t.Errorf("summary of a record without process figures mentions RSS:\n%s", s)
+	}
+}
+
+// A run on streamed data ends bit-identical to the same run on data held
+// in memory: the same batches (here a bootstrap resample of a subset),
+// hence the same parameters and curves; the record says which mode ran.
+func TestStreamRunMatchesMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	c := tinyConfig(inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.2}, 0)
+	c.Bootstrap, c.Iters = 2, 12
+	mem := newRunner(t, c)
+	c.Data.Mode, c.Data.CacheDir = datasets.Stream, t.TempDir()
+	str := newRunner(t, c)
+	if mem.Train.Streamed() || !str.Train.Streamed() || !str.Test.Streamed() {
+		t.Fatal("wrong data modes")
+	}
+	rm, err := mem.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := str.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, ps := paramsOf(mem), paramsOf(str)
+	for i := range pm {
+		for j := range pm[i] {
+			if math.Float32bits(pm[i][j]) != math.Float32bits(ps[i][j]) {
+				t.Fatalf("parameter %d[%d]: %v in memory, %v streamed", i, j, pm[i][j], ps[i][j])
+			}
+		}
+	}
+	for i := range rm.Curves {
+		if rm.Curves[i] != rs.Curves[i] {
+			t.Fatalf("curve point %d: %+v in memory, %+v streamed", i, rm.Curves[i], rs.Curves[i])
+		}
+	}
+	if rm.DataMode != "memory" || rs.DataMode != "stream" {
+		t.Errorf("data modes recorded as %q and %q", rm.DataMode, rs.DataMode)
+	}
+	if rs.DataBytes >= rm.DataBytes/100 {
+		t.Errorf("streamed run holds %d data bytes, in memory %d", rs.DataBytes, rm.DataBytes)
 	}
 }

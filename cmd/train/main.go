@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	budget.apply()
 	cfg.Progress = stdout
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Terminal = true
@@ -145,6 +146,9 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 		ckEvery   = fs.Int("checkpoint-every", 0, "write a checkpoint every N iterations (0: never)")
 		ckPath    = fs.String("checkpoint", "", "checkpoint file (default <out>/checkpoint.ckpt)")
 		resume    = fs.String("resume", "", "resume from this checkpoint (same model, estimator, batch, seed and data flags)")
+		dataMode  = fs.String("data-mode", "auto", "data: memory (read at start), stream (read from disk per batch; .gz decompressed once into the cache) or auto (the data set's default: stream)")
+		memLimit  = fs.String("mem-limit", "0", "soft memory limit of the Go runtime, e.g. 200MiB (0: none; default $GOMEMLIMIT)")
+		gogc      = fs.String("gogc", strconv.Itoa(train.DefaultGCPercent), "GOGC percentage for the run, or off (needs --mem-limit); default $GOGC when set")
 	)
 	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
@@ -168,11 +172,18 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 	if _, err := models.Get(*model); err != nil {
 		return train.Config{}, "", "", usageError{err.Error()}
 	}
+	mode, merr := parseDataMode(*dataMode)
+	if merr == nil {
+		budget, merr = parseBudget(*gogc, set["gogc"], *memLimit, set["mem-limit"])
+	}
+	if merr != nil {
+		return train.Config{}, "", "", usageError{merr.Error()}
+	}
 	cfg := train.Config{
 		Model: *model, Dataset: *dataset, Iters: *iters, Batch: *batch, LR: *lr, WD: *wd,
 		Optimizer: *opt, Momentum: *momentum, LRFactor: *decay, Seed: *seed, Threads: *threads,
 		EvalEvery: *evalEvery, Bootstrap: *bootstrap, TrainSize: *trainSize, TestSize: *testSize, Chunk: *chunk,
-		Data:            datasets.Options{Dir: *data, NoDownload: *noDL},
+		Data:            datasets.Options{Dir: *data, NoDownload: *noDL, Mode: mode},
 		CheckpointEvery: *ckEvery, CheckpointPath: *ckPath,
 	}
 	if *ckEvery < 0 {
