@@ -47,6 +47,10 @@ type Protocol struct {
 	// M is SPAD's number of candidates at a selection; 0 means all of
 	// them (per node: m = b, the paper's choice).
 	M int `json:"m"`
+	// SPADExactEps adds, for each k_max and each ε listed, an exact SPAD
+	// column (Algorithm 1: exploration ε with the 1/p factor) to the
+	// tables; the paper has no such column. Empty by default.
+	SPADExactEps []float64 `json:"spad_exact_eps,omitempty"`
 	// Readings are the estimator readings run: "per-node" (one branch
 	// per tupling node, the paper's wording) and/or "per-path".
 	Readings []string `json:"readings"`
@@ -214,6 +218,11 @@ func (p Protocol) Validate() error {
 	}
 	if err := checkKMax("kmax", p.KMax, false); err != nil {
 		return err
+	}
+	for _, e := range p.SPADExactEps {
+		if !(e > 0 && e <= 1) {
+			return fmt.Errorf("spad_exact_eps: %g not in (0, 1]", e)
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range p.Readings {
@@ -409,7 +418,13 @@ func (p Protocol) TableConfigs() []Config {
 	for _, f := range p.Functions {
 		seen := map[string]bool{}
 		for _, r := range p.ReadingList() {
-			for _, e := range TableEstimators(r, p.RADScaled, p.KMax, p.M) {
+			ests := TableEstimators(r, p.RADScaled, p.KMax, p.M)
+			for _, k := range p.KMax {
+				for _, eps := range p.SPADExactEps {
+					ests = append(ests, autograd.Estimator{Kind: autograd.SPADExact, KMax: k, M: p.M, Eps: eps, Reading: r})
+				}
+			}
+			for _, e := range ests {
 				if seen[e.String()] {
 					continue
 				}

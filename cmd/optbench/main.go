@@ -89,6 +89,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	kmax := fs.String("kmax", "", "override the tables' SPAD k_max values, comma-separated")
 	kv := fs.String("kmax-values", "", "override the sweep's k_max values, comma-separated")
 	succ := fs.String("success-eps", "", "override the tables' ε values, comma-separated")
+	exact := fs.String("spad-exact-eps", "", "add exact SPAD columns with these exploration ε, comma-separated (\"\" for none)")
 	x0 := fs.String("x0", "", "starting point: f1's (one value), or -expr's (one value per variable, comma-separated)")
 	f1lrs := fs.String("f1-lrs", "", "override f1's Adam learning rates, comma-separated")
 	f1seeds := fs.Int("f1-seeds", 0, "override the number of seeds of f1's escape rates")
@@ -177,6 +178,14 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if set["success-eps"] {
 		if p.SuccessEps, err = parseFloats("success-eps", *succ); err != nil {
 			return o, err
+		}
+	}
+	if set["spad-exact-eps"] {
+		p.SPADExactEps = nil
+		if *exact != "" {
+			if p.SPADExactEps, err = parseFloats("spad-exact-eps", *exact); err != nil {
+				return o, err
+			}
 		}
 	}
 	if set["x0"] {
@@ -376,6 +385,18 @@ func runTables(o options, w io.Writer) error {
 			if paper != nil {
 				if err := optbench.WriteSideBySide(w, title, optbench.SideBySide(table, rr)); err != nil {
 					return err
+				}
+				// Columns the paper does not have.
+				var extra []optbench.Rate
+				for _, x := range rr {
+					if _, ok := paper(x.Function, x.Estimator); !ok {
+						extra = append(extra, x)
+					}
+				}
+				if len(extra) > 0 {
+					if err := optbench.WriteTable(w, "Columns the paper does not have:", extra); err != nil {
+						return err
+					}
 				}
 			} else if err := optbench.WriteTable(w, title, rr); err != nil {
 				return err

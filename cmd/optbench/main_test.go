@@ -50,7 +50,7 @@ func TestParseErrors(t *testing.T) {
 		{"-expr", "x +"}, {"-expr", "2 + 3"}, {"-expr", "x*y", "-x0", "1"}, {"-expr", "x", "-x0", "1,2"},
 		{"-target", "0"}, {"-half-width", "2"}, {"-expr", "x", "-half-width", "0"}, {"-expr", "x", "-tables"},
 		{"-expr", "x", "-f1"}, {"-expr", "x", "-target", "Inf"}, {"-x0", "1,2"}, {"-x0", "NaN"},
-		{"-expr", "x", "-x0", "1", "-half-width", "3"},
+		{"-expr", "x", "-x0", "1", "-half-width", "3"}, {"-spad-exact-eps", "0"}, {"-spad-exact-eps", "1.5"},
 	}
 	for _, args := range bad {
 		var stderr bytes.Buffer
@@ -134,7 +134,7 @@ func TestRunSmall(t *testing.T) {
 // find their columns.
 func TestRunWithM(t *testing.T) {
 	for _, m := range []string{"1", "3"} {
-		o, err := parse([]string{"-runs", "4", "-steps", "30", "-m", m, "-kmax-sweep", "-tables", "-kmax-values", "1,5"}, os.Stderr)
+		o, err := parse([]string{"-runs", "4", "-steps", "30", "-m", m, "-kmax-sweep", "-tables", "-kmax-values", "1,5", "-spad-exact-eps", "0.1"}, os.Stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,8 @@ func TestRunWithM(t *testing.T) {
 		if err := run(o, &out); err != nil {
 			t.Fatalf("-m %s: %v", m, err)
 		}
-		if !strings.Contains(out.String(), "SPAD_kmax=5_m="+m) || !strings.Contains(out.String(), "Levi: SPAD sometimes succeeds") {
+		if !strings.Contains(out.String(), "SPAD_kmax=5_m="+m) || !strings.Contains(out.String(), "Levi: SPAD sometimes succeeds") ||
+			!strings.Contains(out.String(), "SPADexact_kmax=50_eps=0.1_m="+m) {
 			t.Errorf("-m %s output:\n%s", m, out.String())
 		}
 	}
