@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spadlab/spad/bench"
+	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/train"
 )
 
@@ -58,6 +59,19 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"perf", "--models", "big"}, `bench: --models: unknown model "big"`},
 		{[]string{"perf", "--min-time", "0s"}, "bench: --min-time must be > 0, got 0s"},
 		{[]string{"perf", "--batch", "0"}, "bench: --batch must be ≥ 1, got 0"},
+		{[]string{"run", "--suite", "mnist-fig8"}, "bench: --index I is required: 0 to 44 (see bench list)"},
+		{[]string{"run", "--suite", "mnist-fig8", "--index", "45"}, "bench: --index 45 out of range: the suite has 45 runs, 0 to 44"},
+		{[]string{"run", "--suite", "mnist-fig8", "--index", "0", "--threads", "0"}, "bench: --threads must be ≥ 1, got 0"},
+		{[]string{"run", "--index", "0"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
+		{[]string{"list", "--suite", "mnist-fig8", "--iters", "-1"}, "bench: --iters must be ≥ 1, got -1"},
+		{[]string{"slurm", "--suite", "mnist-fig8", "--bench", "/x/bench", "--cpus", "0"}, "bench: --cpus must be ≥ 1, got 0"},
+		{[]string{"slurm", "--suite", "mnist-fig8", "--bench", "/x/bench", "--time", "1 day"}, `bench: --time "1 day": want HH:MM:SS`},
+		{[]string{"slurm", "--suite", "mnist-fig8", "--bench", "/x/bench", "--grace", "0"}, "bench: --grace must be ≥ 1, got 0"},
+		{[]string{"slurm", "--suite", "mnist-fig8"}, "bench: this program runs from a temporary build (go run)"},
+		{[]string{"k8s", "--suite", "mnist-fig8", "--claim", "c"}, "bench: --image is required"},
+		{[]string{"k8s", "--suite", "mnist-fig8", "--image", "i"}, `bench: --claim "": the name of a PersistentVolumeClaim is required`},
+		{[]string{"k8s", "--suite", "mnist-fig8", "--image", "i", "--claim", "c", "--out", "/data/x"}, "bench: --out /data/x must be under the volume's mount point /results"},
+		{[]string{"compare", "--in", "a"}, "bench: --in DIR and --against DIR2 are required"},
 	} {
 		code, _, stderr := runCmd(context.Background(), c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
@@ -71,9 +85,14 @@ func TestUsageErrors(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for cmd, flags := range map[string][]string{
-		"sweep":  {"-suite", "-suite-file", "-out", "-jobs", "-quick", "-report", "-data", "-no-download", "-list"},
-		"report": {"-in"},
-		"perf":   {"-min-time", "-only", "-threads", "-models", "-batch"},
+		"sweep":   {"-suite", "-suite-file", "-out", "-jobs", "-quick", "-report", "-data", "-no-download", "-list"},
+		"report":  {"-in"},
+		"run":     {"-suite", "-suite-file", "-index", "-out", "-threads", "-checkpoint-every", "-quick", "-iters"},
+		"list":    {"-suite", "-out", "-quick"},
+		"slurm":   {"-suite", "-out", "-partition", "-account", "-time", "-cpus", "-mem", "-max-parallel", "-grace", "-bench", "-submit"},
+		"k8s":     {"-suite", "-out", "-name", "-namespace", "-image", "-bench", "-claim", "-mount", "-cpus", "-mem", "-max-parallel", "-retries", "-grace"},
+		"compare": {"-in", "-against"},
+		"perf":    {"-min-time", "-only", "-threads", "-models", "-batch"},
 	} {
 		code, _, stderr := runCmd(context.Background(), cmd, "-h")
 		if code != 0 {
@@ -285,5 +304,134 @@ func TestSweepMidRunResumeAndExtend(t *testing.T) {
 	// A shorter horizon than what is done is refused.
 	if code, _, stderr = runCmd(context.Background(), append(base, "--out", cut, "--iters", "1000")...); code != 1 || !strings.Contains(stderr, "beyond the 1000 asked") {
 		t.Errorf("shorter horizon: status %d, %s", code, stderr)
+	}
+}
+
+// TestRunByIndex runs one run of the tiny suite by index, twice (the
+// second is skipped), and checks status, list and compare on the result.
+func TestRunByIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on MNIST")
+	}
+	dir := t.TempDir()
+	args := []string{"run", "--suite-file", "../../bench/testdata/tiny.json", "--no-download", "--out", dir, "--index", "4", "--threads", "1"}
+	code, stdout, stderr := runCmd(context.Background(), args...)
+	if code != 0 || !strings.Contains(stdout, "tiny/spad/r1: 6 iterations (from the start)") || !strings.Contains(stdout, filepath.Join(dir, "runs", "tiny_spad_r1.json")) {
+		t.Fatalf("run: status %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "iter      6/6") {
+		t.Errorf("no progress on standard error:\n%s", stderr)
+	}
+	code, stdout, _ = runCmd(context.Background(), args...)
+	if code != 0 || !strings.Contains(stdout, "tiny/spad/r1: finished already") {
+		t.Errorf("second run: status %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCmd(context.Background(), "status", "--in", dir)
+	if code != 0 || !strings.Contains(stdout, "finished tiny/spad/r1") || !strings.Contains(stdout, "1 finished, 0 partial, 5 missing") {
+		t.Errorf("status: %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCmd(context.Background(), "list", "--suite-file", "../../bench/testdata/tiny.json", "--out", dir)
+	if code != 0 || !strings.Contains(stdout, "   4  tiny/spad/r1") || !strings.Contains(stdout, "finished: 6 iterations") || strings.Count(stdout, "missing: not started") != 5 {
+		t.Errorf("list: %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCmd(context.Background(), "compare", "--in", dir, "--against", dir)
+	if code != 0 || !strings.Contains(stdout, "1 run(s) bit-identical, 0 differing or missing") {
+		t.Errorf("compare with itself: %d\n%s", code, stdout)
+	}
+	// A record with another result differs.
+	other := t.TempDir()
+	l := onlyRecord(t, dir)
+	l.Record.Curves[0].TestLoss += 1e-12
+	if err := bench.WriteLine(other, l); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCmd(context.Background(), "compare", "--in", dir, "--against", other)
+	if code != 1 || !strings.Contains(stdout, "DIFFERS tiny/spad/r1: curve point 0:") {
+		t.Errorf("compare with a changed record: %d\n%s", code, stdout)
+	}
+}
+
+// TestSlurmCommand writes the scripts of a sweep with one run finished,
+// submits them through a stand-in sbatch that records its arguments, and
+// checks that nothing is submitted once every run is finished.
+func TestSlurmCommand(t *testing.T) {
+	dir := t.TempDir()
+	bin := t.TempDir()
+	sbatchLog := filepath.Join(bin, "args")
+	fake := "#!/bin/sh\necho \"$@\" >> " + sbatchLog + "\nn=$(wc -l < " + sbatchLog + ")\nif [ \"$n\" = 1 ]; then echo '41;cluster'; else echo 42; fi\n"
+	if err := os.WriteFile(filepath.Join(bin, "sbatch"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	s, err := bench.LoadSuiteFile("../../bench/testdata/tiny.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := s.Jobs(false, datasets.Options{})
+	finish := func(j bench.Job) {
+		t.Helper()
+		if err := bench.WriteLine(dir, bench.Line{ID: j.ID, Suite: j.Suite, Setting: j.Setting, Repeat: j.Repeat,
+			Hash: bench.ConfigHash(j.Config), BaseHash: bench.BaseHash(j.Config), Record: &train.Record{Iters: j.Config.Iters}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish(jobs[1])
+	args := []string{"slurm", "--suite-file", "../../bench/testdata/tiny.json", "--out", dir, "--bench", "/shared/bench",
+		"--cpus", "3", "--max-parallel", "2", "--time", "01:00:00", "--partition", "short"}
+	code, stdout, stderr := runCmd(context.Background(), args...)
+	if code != 0 || !strings.Contains(stdout, "tiny: 5 of 6 runs to do (array 0,2-5), 3 core(s) each") || !strings.Contains(stdout, "submit with:") {
+		t.Fatalf("slurm: status %d\n%s%s", code, stdout, stderr)
+	}
+	arr, err := os.ReadFile(filepath.Join(dir, "slurm", "tiny-array.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs("../../bench/testdata/tiny.json")
+	for _, want := range []string{"#SBATCH --array=0,2-5%2\n", "#SBATCH --partition=short\n", "bench=/shared/bench\n",
+		`"$bench" run --suite-file ` + abs + ` --index "$idx" --out "$dir" --threads 3 &`} {
+		if !strings.Contains(string(arr), want) {
+			t.Errorf("array script lacks %q:\n%s", want, arr)
+		}
+	}
+	if info, err := bench.ReadSweepInfo(dir); err != nil || info.Suite.Name != "tiny" {
+		t.Errorf("sweep.json: %v", err)
+	}
+	code, stdout, stderr = runCmd(context.Background(), append(args, "--submit")...)
+	if code != 0 || !strings.Contains(stdout, "array job 41 (5 tasks), report job 42 (after the array)") {
+		t.Fatalf("slurm --submit: status %d\n%s%s", code, stdout, stderr)
+	}
+	got, _ := os.ReadFile(sbatchLog)
+	want := "--parsable " + filepath.Join(dir, "slurm", "tiny-array.sbatch") + "\n--parsable --dependency=afterany:41 " + filepath.Join(dir, "slurm", "tiny-report.sbatch") + "\n"
+	if string(got) != want {
+		t.Errorf("sbatch called with\n%s\nwant\n%s", got, want)
+	}
+	for _, j := range jobs {
+		finish(j)
+	}
+	code, stdout, _ = runCmd(context.Background(), append(args, "--submit")...)
+	if code != 0 || !strings.Contains(stdout, "all 6 runs of tiny are finished") {
+		t.Errorf("finished sweep: status %d\n%s", code, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "slurm", "tiny-array.sbatch")); !os.IsNotExist(err) {
+		t.Errorf("a stale array script is left: %v", err)
+	}
+	// sbatch failing is an error naming it.
+	os.WriteFile(filepath.Join(bin, "sbatch"), []byte("#!/bin/sh\necho 'sbatch: error: invalid partition specified: short' >&2\nexit 1\n"), 0o755)
+	code, _, stderr = runCmd(context.Background(), "slurm", "--suite-file", "../../bench/testdata/tiny.json", "--out", t.TempDir(), "--bench", "/b", "--partition", "short", "--submit")
+	if code != 1 || !strings.Contains(stderr, "sbatch: error: invalid partition specified: short") {
+		t.Errorf("sbatch failure: %d %s", code, stderr)
+	}
+}
+
+func TestK8sCommand(t *testing.T) {
+	code, stdout, stderr := runCmd(context.Background(), "k8s", "--suite", "mnist-fig8", "--image", "reg/spad:1", "--claim", "sweeps", "--max-parallel", "9")
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, stderr)
+	}
+	for _, want := range []string{"name: \"spad-mnist-fig8\"", "completionMode: Indexed", "completions: 45", "parallelism: 9",
+		"- \"$(JOB_COMPLETION_INDEX)\"", "- \"/results/mnist-fig8\"", "claimName: \"sweeps\""} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("manifest lacks %q:\n%s", want, stdout)
+		}
 	}
 }
