@@ -11,6 +11,7 @@ import (
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/nn/kernels"
 	"github.com/spadlab/spad/nn/rng"
+	"github.com/spadlab/spad/train"
 )
 
 // PerfOptions configure Perf.
@@ -202,6 +203,14 @@ func PerfStep(o PerfOptions) ([]PerfRow, error) {
 }
 
 func perfStep(spec models.Spec, est inject.Estimator, dropout float64, o PerfOptions) (PerfRow, error) {
+	// A batch is refused before anything is allocated for it when it is
+	// beyond train.MaxBatch or its buffers would not fit in memory.
+	if o.Batch > train.MaxBatch {
+		return PerfRow{}, fmt.Errorf("batch %d exceeds the largest batch, %d", o.Batch, train.MaxBatch)
+	}
+	if err := train.CheckBatchMemory(train.Config{Model: spec.Name, Estimator: est, Dropout: dropout, Batch: o.Batch, Seed: 1}, 0); err != nil {
+		return PerfRow{}, err
+	}
 	r, err := NewStepRig(spec, est, dropout, o.Batch)
 	if err != nil {
 		return PerfRow{}, err

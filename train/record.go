@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,6 +114,58 @@ func (rec *Record) Save(dir string) error {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, "curves.csv"), curvesCSV(rec.Curves))
+}
+
+// nullable returns v, or nil when v is not finite: JSON has no NaN or
+// infinity, so run records write null for them.
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// MarshalJSON writes the point with null for the figures that are not
+// finite (those of a diverged run).
+func (p Point) MarshalJSON() ([]byte, error) {
+	type plain Point
+	if finite := func(vs ...float64) bool {
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return false
+			}
+		}
+		return true
+	}; finite(p.TrainLoss, p.TestLoss, p.TestAccuracy, p.LR, p.TrainEvalLoss, p.TrainEvalAccuracy) {
+		return json.Marshal(plain(p))
+	}
+	orNil := func(v float64) *float64 {
+		if v == 0 {
+			return nil
+		}
+		return nullable(v)
+	}
+	return json.Marshal(struct {
+		Iter              int      `json:"iter"`
+		TrainLoss         *float64 `json:"train_loss"`
+		TestLoss          *float64 `json:"test_loss"`
+		TestAccuracy      *float64 `json:"test_accuracy"`
+		LR                *float64 `json:"lr"`
+		TrainEvalLoss     *float64 `json:"train_eval_loss,omitempty"`
+		TrainEvalAccuracy *float64 `json:"train_eval_accuracy,omitempty"`
+	}{p.Iter, nullable(p.TrainLoss), nullable(p.TestLoss), nullable(p.TestAccuracy), nullable(p.LR), orNil(p.TrainEvalLoss), orNil(p.TrainEvalAccuracy)})
+}
+
+// MarshalJSON writes the record with null for the final figures that are
+// not finite (a diverged run's).
+func (rec Record) MarshalJSON() ([]byte, error) {
+	type plain Record
+	return json.Marshal(struct {
+		plain
+		TestAccuracy *float64 `json:"test_accuracy"`
+		TestLoss     *float64 `json:"test_loss"`
+		TrainLoss    *float64 `json:"train_loss"`
+	}{plain(rec), nullable(rec.TestAccuracy), nullable(rec.TestLoss), nullable(rec.TrainLoss)})
 }
 
 // CheckOutDir reports whether Save may write into dir: dir is a directory

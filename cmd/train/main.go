@@ -8,19 +8,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
 	"github.com/spadlab/spad/datasets"
-	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/nn/safetensors"
 	"github.com/spadlab/spad/train"
@@ -32,24 +34,37 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// The first SIGINT or SIGTERM stops the run at the end of its step
+	// (record, curves and checkpoint written, exit 130); the handler is
+	// then removed, so a second one ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	os.Exit(runContext(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run stopping as an interrupted run when ctx is cancelled.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, out, resume, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
-		return 2
+		return exitUsage
 	}
-	if cfg.CheckpointEvery > 0 {
-		if err := os.MkdirAll(filepath.Dir(cfg.CheckpointPath), 0o755); err != nil {
-			fmt.Fprintf(stderr, "train: %v\n", err)
-			return 1
-		}
+	release, stale, err := prepareOutputs(out, cfg.CheckpointPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return exitUsage
+	}
+	defer release()
+	if stale > 0 {
+		fmt.Fprintf(stdout, "removed %d temporary file(s) left by an earlier run that was killed\n", stale)
 	}
 	budget.apply()
 	cfg.Progress = stdout
@@ -58,25 +73,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	r, err := train.NewRunner(cfg)
 	if err != nil {
+		// Everything NewRunner refuses is input: the configuration, the
+		// data set (missing, corrupt, not matching the model), the sizes.
 		fmt.Fprintf(stderr, "train: %v\n", err)
-		if isUsage(err) {
-			return 2
-		}
-		return 1
+		return exitUsage
 	}
 	if resume != "" {
 		if err := r.LoadCheckpoint(resume); err != nil {
 			fmt.Fprintf(stderr, "train: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", resume, r.Iter)
 	}
 	fmt.Fprintf(stdout, "training %s on %s (%d train / %d test samples), estimator %s, %d iterations, batch %d, network chunk %d\n",
 		r.Cfg.Model, r.Cfg.Dataset, r.Train.N, r.Test.N, estimatorName(r.Cfg), r.Cfg.Iters, r.Cfg.Batch, r.Net.Chunk())
-	rec, err := r.Run()
+	rec, err := r.RunContext(ctx)
+	if rec != nil {
+		rec.Args = append([]string{}, args...)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "train: %v\n", err)
-		return 1
+		return stopped(rec, err, out, cfg.CheckpointPath, stdout, stderr)
 	}
 	fmt.Fprint(stdout, rec.Summary())
 	if err := rec.Save(out); err != nil {
@@ -93,18 +109,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// stopped saves the record of a run that stopped early (interrupted,
+// diverged or failed) and returns the exit status.
+func stopped(rec *train.Record, err error, out, ckpt string, stdout, stderr io.Writer) int {
+	saved := ""
+	if rec != nil {
+		if serr := rec.Save(out); serr != nil {
+			fmt.Fprintf(stderr, "train: %v; and the record could not be saved: %v\n", err, serr)
+			return exitFailed
+		}
+		fmt.Fprint(stdout, rec.Summary())
+		saved = fmt.Sprintf("; wrote %s (status %s) and %s", filepath.Join(out, "run.json"), rec.Status, filepath.Join(out, "curves.csv"))
+	}
+	if errors.Is(err, train.ErrInterrupted) {
+		how := ""
+		if _, serr := os.Stat(ckpt); ckpt != "" && serr == nil {
+			how = "; resume with --resume " + ckpt
+		}
+		fmt.Fprintf(stderr, "train: %v%s%s\n", err, saved, how)
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "train: %v%s\n", err, saved)
+	return exitFailed
+}
+
 func estimatorName(c train.Config) string {
 	if c.Dropout > 0 {
 		return "dropout"
 	}
 	return c.Estimator.Mode.String()
-}
-
-// isUsage reports errors caused by the user's choices rather than by the
-// machine (a missing data directory given with --data, for example).
-func isUsage(err error) bool {
-	var ue usageError
-	return errors.As(err, &ue) || errors.Is(err, os.ErrNotExist)
 }
 
 func parse(args []string, stderr io.Writer) (cfg train.Config, out, resume string, err error) {
@@ -211,55 +244,28 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 			return cfg, "", "", usageError{fmt.Sprintf("--data %s: not a directory", *data)}
 		}
 	}
-	switch strings.ToLower(*estimator) {
-	case "baseline":
-		cfg.Estimator = inject.Estimator{Mode: inject.Baseline}
-	case "dropout":
-		if !(*drop > 0 && *drop < 1) {
-			return cfg, "", "", usageError{fmt.Sprintf("--drop must be in (0, 1), got %g", *drop)}
-		}
-		cfg.Dropout = *drop
-	case "rad", "spad":
-		kind, err := inject.ParseKind(*radKind)
-		if err != nil {
-			return cfg, "", "", usageError{"--rad-kind: " + strings.TrimPrefix(err.Error(), "inject: ")}
-		}
-		e := inject.Estimator{Mode: inject.RAD, Kind: kind, Keep: *keep}
-		if strings.ToLower(*estimator) == "spad" {
-			v, err := inject.ParseVariant(*variant)
-			if err != nil {
-				return cfg, "", "", usageError{"--spad-variant: " + strings.TrimPrefix(err.Error(), "inject: ")}
-			}
-			e.Mode, e.KMax, e.M, e.Eps, e.Variant = inject.SPAD, *kmax, *m, *eps, v
-		}
-		if err := e.Validate(); err != nil {
-			return cfg, "", "", usageError{flagNames(strings.TrimPrefix(err.Error(), "inject: "))}
-		}
-		cfg.Estimator = e
-	default:
-		return cfg, "", "", usageError{fmt.Sprintf("unknown --estimator %q (valid: baseline, rad, spad, dropout)", *estimator)}
+	var err error
+	cfg.Estimator, cfg.Dropout, err = parseEstimator(estimatorFlags{name: *estimator, kind: *radKind, variant: *variant,
+		keep: *keep, eps: *eps, drop: *drop, kmax: *kmax, m: *m}, set)
+	if err != nil {
+		return cfg, "", "", err
 	}
-	if cfg.Dropout == 0 && set["drop"] {
-		return cfg, "", "", usageError{"--drop needs --estimator dropout"}
+	if err := checkRunFlags(set, *decay, *momentum, *opt, *threads); err != nil {
+		return cfg, "", "", err
 	}
-	cfg, err := cfg.Defaults()
+	cfg, err = cfg.Defaults()
 	if err != nil {
 		return cfg, "", "", usageError{err.Error()}
 	}
 	if *out == "" {
-		*out = filepath.Join("out", fmt.Sprintf("%s-%s-seed%d", cfg.Model, estimatorName(cfg), cfg.Seed))
+		*out = defaultOut(fs, cfg.Model, estimatorName(cfg), cfg.Seed)
 	}
-	if cfg.CheckpointEvery > 0 && cfg.CheckpointPath == "" {
+	if cfg.CheckpointPath == "" {
+		// Also without --checkpoint-every: an interrupted run writes one.
 		cfg.CheckpointPath = filepath.Join(*out, "checkpoint.ckpt")
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, "", "", usageError{err.Error()}
 	}
 	return cfg, *out, *resume, nil
-}
-
-// flagNames rewrites an estimator validation message in terms of flags.
-func flagNames(msg string) string {
-	r := strings.NewReplacer("k_max =", "--kmax =", "m =", "--m =", "ε =", "--eps =", "keep =", "--keep =")
-	return r.Replace(msg)
 }
