@@ -11,7 +11,9 @@
 #      requeues its task while it runs (Slurm cancels it, SIGTERM: the run
 #      writes its checkpoint) and checks that the task resumed from its
 #      checkpoint (the record's resumed_at) and ended bit-identical to an
-#      uninterrupted local run.
+#      uninterrupted local run;
+#   3. sends a running task the signal that announces its time limit
+#      (USR1) and checks that it checkpointed, requeued itself and resumed.
 # The daemons are stopped by their process ids at the end.
 #
 # Usage: bench/slurm/test-cluster.sh [LOCAL_DIR]
@@ -204,4 +206,27 @@ say "local reference of the long run (uninterrupted, one thread)"
 "$bench" run --suite-file bench/testdata/long.json --no-download --checkpoint-every 0 --index 0 --threads 1 --out "$T/long-local" >/dev/null 2>&1
 "$bench" compare --in "$T/long" --against "$T/long-local" | tail -1 || fail "the resumed run differs from an uninterrupted one"
 say "requeued task resumed ($resumed) and ended bit-identical to an uninterrupted run"
+
+# 3. A task told that its time is nearly up (USR1, what --signal=B:USR1@grace
+#    sends) checkpoints, requeues itself and resumes.
+say "submitting the long run again; its task will be told that its time is up"
+sub=$("$bench" slurm --suite-file bench/testdata/long.json --no-download --checkpoint-every 50 \
+  --out "$T/limit" --cpus 1 --time 00:10:00 --grace 60 --submit)
+array=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\1/p' <<<"$sub")
+report=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\2/p' <<<"$sub")
+[ -n "$array" ] && [ -n "$report" ] || fail "no job ids in: $sub"
+t=0
+until "$bench" status --in "$T/limit" 2>/dev/null | grep -qE 'partial .*checkpoint at iteration ([2-9][0-9]{2}|1[0-4][0-9]{2}) '; do
+  sleep 0.2; t=$((t + 1))
+  [ "$t" -lt 300 ] || { "$bench" status --in "$T/limit"; fail "no mid-run checkpoint after 60 s"; }
+done
+scancel --signal=USR1 --batch "${array}_0" || fail "scancel --signal=USR1 ${array}_0"
+wait_gone "$array,$report" 90
+out=$T/limit/logs/slurm-${array}_0.out
+grep -q "checkpointed before the time limit: requeueing" "$out" || fail "the task did not requeue itself: $(cat "$out")"
+grep -q "restart 1" "$out" || fail "the requeued task did not run again: $(cat "$out")"
+resumed=$(grep -o '"resumed_at":\[[0-9,]*\]' "$T/limit/runs/long_spad_r1.json" || true)
+[ -n "$resumed" ] || fail "the self-requeued run did not resume from its checkpoint"
+"$bench" compare --in "$T/limit" --against "$T/long-local" | tail -1 || fail "the self-requeued run differs from an uninterrupted one"
+say "the task checkpointed, requeued itself and resumed ($resumed), bit-identical again"
 echo "Slurm cluster test passed"
