@@ -87,10 +87,10 @@ func (a AdamSettings) new(n int) *autograd.Adam {
 
 // MaxSteps bounds Settings.Steps (and the f₁ steps): it keeps traces and
 // run times within reason.
-const MaxSteps = 10_000_000
+const MaxSteps = 1_000_000
 
 // MaxRuns bounds Settings.Runs.
-const MaxRuns = 10_000_000
+const MaxRuns = 1_000_000
 
 // Settings are the experiment parameters shared by all configurations.
 type Settings struct {

@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 	unknownKey := writeProtocol(t, func(s string) string { return strings.Replace(s, `"runs"`, `"colour": 3, "runs"`, 1) })
 	badValue := writeProtocol(t, func(s string) string { return strings.Replace(s, `"half_width": 5`, `"half_width": 0`, 1) })
 	bad := [][]string{
-		{"-runs", "0"}, {"-runs", "abc"}, {"-steps", "-1"}, {"-workers", "-2"}, {"-steps", "100000000"},
+		{"-runs", "0"}, {"-runs", "abc"}, {"-steps", "-1"}, {"-workers", "-2"}, {"-steps", "100000000"}, {"-runs", "2000000"}, {"-f1-steps", "2000000"},
 		{"-m", "-1"}, {"-kmax-values", "5,x"}, {"-kmax-values", "0"}, {"-kmax", ""}, {"-nosuch"}, {"extra"},
 		{"-lr", "0"}, {"-lr", "NaN"}, {"-readings", "per-edge"}, {"-readings", "per-node,per-node"},
 		{"-success-eps", "0"}, {"-f1-seeds", "0"}, {"-f1-hold", "0"}, {"-f1-lrs", "x"}, {"-x0", "Inf"}, {"-fig", "gif"},
