@@ -195,6 +195,7 @@ func Run(cfgs []Config, s Settings) ([][]float64, error) {
 	if workers == 0 {
 		workers = runtime.NumCPU()
 	}
+	workers = min(workers, len(jobs)) // no idle goroutines, whatever is asked
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
