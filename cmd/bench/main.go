@@ -178,6 +178,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		noDL      = fs.Bool("no-download", false, "never download data; fail if it is not found")
 		list      = fs.Bool("list", false, "print the runs of the suite and whether they are done, then exit")
 		iters     = fs.Int("iters", 0, "horizon of every run instead of the suite's (a longer one continues finished runs of an absolute-schedule suite)")
+		repeats   = fs.Int("repeats", 0, "bootstrap repeats of every setting instead of the suite's (more keep the runs done, r1 … rN)")
 		ckEvery   = fs.Int("checkpoint-every", bench.DefaultCheckpointEvery, "iterations between a run's checkpoints (0: none)")
 	)
 	if err := parse(args); err != nil {
@@ -191,6 +192,9 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *iters < 0 {
 		return usageError{fmt.Sprintf("--iters must be ≥ 1, got %d", *iters)}
+	}
+	if *repeats < 0 {
+		return usageError{fmt.Sprintf("--repeats must be ≥ 1, got %d", *repeats)}
 	}
 	if *ckEvery < 0 {
 		return usageError{fmt.Sprintf("--checkpoint-every must be ≥ 0, got %d", *ckEvery)}
@@ -212,6 +216,9 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *iters > 0 {
 		s.Iters = *iters
+	}
+	if *repeats > 0 {
+		setRepeats(s, *repeats)
 	}
 	dir := *out
 	if dir == "" {
@@ -404,9 +411,9 @@ func perf(args []string, stdout, stderr io.Writer) error {
 // suiteFlags are the flags that choose a suite and its runs, shared by
 // list, run, slurm and k8s.
 type suiteFlags struct {
-	suite, suiteFile, data *string
-	quick, noDL            *bool
-	iters, ckEvery         *int
+	suite, suiteFile, data  *string
+	quick, noDL             *bool
+	iters, repeats, ckEvery *int
 }
 
 func addSuiteFlags(fs *flag.FlagSet) *suiteFlags {
@@ -415,6 +422,7 @@ func addSuiteFlags(fs *flag.FlagSet) *suiteFlags {
 		suiteFile: fs.String("suite-file", "", "suite file (JSON, see bench/suites/) instead of --suite"),
 		quick:     fs.Bool("quick", false, "the suite's quick settings (few iterations, small subsets), for CI"),
 		iters:     fs.Int("iters", 0, "horizon of every run instead of the suite's"),
+		repeats:   fs.Int("repeats", 0, "bootstrap repeats of every setting instead of the suite's (more keep the runs done, r1 … rN)"),
 		data:      fs.String("data", "", "data directory (default: search, see the README)"),
 		noDL:      fs.Bool("no-download", false, "never download data; fail if it is not found"),
 		ckEvery:   fs.Int("checkpoint-every", bench.DefaultCheckpointEvery, "iterations between a run's checkpoints (0: none)"),
@@ -433,6 +441,9 @@ func (f *suiteFlags) load() (*bench.Suite, []bench.Job, []string, error) {
 	}
 	if *f.ckEvery < 0 {
 		return nil, nil, nil, usageError{fmt.Sprintf("--checkpoint-every must be ≥ 0, got %d", *f.ckEvery)}
+	}
+	if *f.repeats < 0 {
+		return nil, nil, nil, usageError{fmt.Sprintf("--repeats must be ≥ 1, got %d", *f.repeats)}
 	}
 	var args []string
 	var s *bench.Suite
@@ -462,6 +473,10 @@ func (f *suiteFlags) load() (*bench.Suite, []bench.Job, []string, error) {
 		s.Iters = *f.iters
 		args = append(args, "--iters", strconv.Itoa(*f.iters))
 	}
+	if *f.repeats > 0 {
+		setRepeats(s, *f.repeats)
+		args = append(args, "--repeats", strconv.Itoa(*f.repeats))
+	}
 	if *f.noDL {
 		args = append(args, "--no-download")
 	}
@@ -477,6 +492,15 @@ func (f *suiteFlags) every() int {
 		return -1
 	}
 	return *f.ckEvery
+}
+
+// setRepeats makes every setting of s run on bootstrap resamples 1..n,
+// with --quick too.
+func setRepeats(s *bench.Suite, n int) {
+	s.Repeats = n
+	if s.Quick != nil {
+		s.Quick.Repeats = n
+	}
 }
 
 func defaultDir(s *bench.Suite, quick bool) string {

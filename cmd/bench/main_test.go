@@ -72,6 +72,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"k8s", "--suite", "mnist-fig8", "--image", "i"}, `bench: --claim "": the name of a PersistentVolumeClaim is required`},
 		{[]string{"k8s", "--suite", "mnist-fig8", "--image", "i", "--claim", "c", "--out", "/data/x"}, "bench: --out /data/x must be under the volume's mount point /results"},
 		{[]string{"compare", "--in", "a"}, "bench: --in DIR and --against DIR2 are required"},
+		{[]string{"list", "--suite", "mnist-fig8", "--repeats", "-2"}, "bench: --repeats must be ≥ 1, got -2"},
+		{[]string{"sweep", "--suite", "mnist-fig8", "--repeats", "-2"}, "bench: --repeats must be ≥ 1, got -2"},
 	} {
 		code, _, stderr := runCmd(context.Background(), c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
@@ -110,6 +112,12 @@ func TestList(t *testing.T) {
 	code, stdout, stderr := runCmd(context.Background(), "sweep", "--suite", "mnist-fig8", "--list", "--out", t.TempDir())
 	if code != 0 || strings.Count(stdout, "todo  mnist-fig8/") != 45 {
 		t.Errorf("status %d, %s\n%s", code, stderr, stdout)
+	}
+	// --repeats changes the number of runs per setting, with --quick too,
+	// and keeps the indices of repeat r of each setting in suite order.
+	code, stdout, _ = runCmd(context.Background(), "list", "--suite", "mnist-fig8", "--quick", "--repeats", "3")
+	if code != 0 || strings.Count(stdout, "\n") != 27 || !strings.Contains(stdout, "   5  mnist-fig8-quick/dropout-0.1/r3 ") {
+		t.Errorf("list --repeats 3: status %d\n%s", code, stdout)
 	}
 }
 
