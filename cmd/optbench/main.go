@@ -85,7 +85,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	m := fs.Int("m", 0, "override SPAD's candidates per selection (0: all branches/paths)")
 	lr := fs.Float64("lr", 0, "override Adam's learning rate")
 	readings := fs.String("readings", "", "override the estimator readings: per-node, per-path or both, comma-separated")
-	radScaled := fs.Bool("rad-scaled", true, "override whether RAD scales its sample by 1/p")
+	radScaled := fs.Bool("rad-scaled", true, "override whether RAD scales its sample by 1/p (-rad-scaled=false: unscaled; unset: the protocol's rad_scaled)")
 	kmax := fs.String("kmax", "", "override the tables' SPAD k_max values, comma-separated")
 	kv := fs.String("kmax-values", "", "override the sweep's k_max values, comma-separated")
 	succ := fs.String("success-eps", "", "override the tables' ε values, comma-separated")
