@@ -469,3 +469,52 @@ func SweepClaims(rates []Rate) []Claim {
 	}
 	return claims
 }
+
+// PlotSideBySide draws each cell's rate against the paper's value (95%
+// Wilson error bars, one colour per column, the diagonal where they agree)
+// and writes it to path (PNG or SVG by extension).
+func PlotSideBySide(path, title string, cells []Cell) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "paper (%)"
+	p.Y.Label.Text = "project (%), 95% Wilson interval"
+	p.Legend.Top, p.Legend.Left = true, true
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 100, Y: 100}})
+	if err != nil {
+		return err
+	}
+	diag.Color = color.Gray{Y: 160}
+	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+	p.Add(diag)
+	for i, col := range PaperColumns {
+		var pts plotter.XYs
+		var errs plotter.YErrors
+		for _, c := range cells {
+			if c.Estimator == col {
+				pts = append(pts, plotter.XY{X: 100 * c.Paper, Y: 100 * c.Rate.Rate})
+				errs = append(errs, struct{ Low, High float64 }{100 * (c.Rate.Rate - c.Low), 100 * (c.High - c.Rate.Rate)})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		sc.Color = palette[i%len(palette)]
+		sc.Shape = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}}[i%4]
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return err
+		}
+		eb.Color = sc.Color
+		p.Add(sc, eb)
+		p.Legend.Add(col, sc)
+	}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 100, 0, 100
+	return p.Save(5.5*vg.Inch, 5.5*vg.Inch, path)
+}

@@ -383,8 +383,16 @@ func runTables(o options, w io.Writer) error {
 			title := fmt.Sprintf("\nTable %d, %s reading: ε-success rate, ε = %g (%d runs × %d Adam steps; 95%% Wilson intervals)",
 				table, r, eps, p.Runs, p.Steps)
 			if paper != nil {
-				if err := optbench.WriteSideBySide(w, title, optbench.SideBySide(table, rr)); err != nil {
+				cells := optbench.SideBySide(table, rr)
+				if err := optbench.WriteSideBySide(w, title, cells); err != nil {
 					return err
+				}
+				if o.out != "" {
+					path := filepath.Join(o.out, fmt.Sprintf("table%d_vs_paper_%s.%s", table, r, o.figExt))
+					t := fmt.Sprintf("Table %d (ε = %g), %s reading, protocol %s", table, eps, r, p.Name)
+					if err := optbench.PlotSideBySide(path, t, cells); err != nil {
+						return err
+					}
 				}
 				// Columns the paper does not have.
 				var extra []optbench.Rate

@@ -113,7 +113,8 @@ func TestRunSmall(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"protocol.json", "table1.csv", "table2.csv", "sweep.csv", "fig7_beale.png", "fig7_levi.png",
-		"fig3_f1_lr0.01.png", "fig3_f1_lr0.001.png", "f1_escape.csv"} {
+		"fig3_f1_lr0.01.png", "fig3_f1_lr0.001.png", "f1_escape.csv",
+		"table1_vs_paper_per-node.png", "table2_vs_paper_per-path.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
