@@ -21,11 +21,16 @@ type PerfOptions struct {
 	Models  []string      // models of the step benchmarks (nil: every registered model)
 	Batch   int           // batch of the step benchmarks (0: 150)
 	ConvN   int           // samples per conv call (0: 16)
+	// Paths are the kernel paths measured side by side (nil: every path
+	// this machine can run; the step benchmarks then leave out the
+	// generic path when an assembly path exists).
+	Paths []kernels.Path
 }
 
 // PerfRow is one line of the performance table; zero measures are blank.
 type PerfRow struct {
 	Kind    string // gemm, conv or step
+	Path    string // kernel path (kernels.Path name)
 	Case    string
 	Threads int
 	GFLOPS  float64
@@ -85,12 +90,31 @@ func defaultThreads() []int {
 	return append(ts, runtime.NumCPU())
 }
 
-// PerfGEMM measures Sgemm GFLOP/s per shape and thread count.
+// onPaths runs f once on each path of paths, with that path active, and
+// restores the active path.
+func onPaths(paths []kernels.Path, f func(p kernels.Path)) {
+	saved := kernels.Active()
+	defer func() { _ = kernels.SetPath(saved) }()
+	for _, p := range paths {
+		if kernels.SetPath(p) != nil {
+			continue
+		}
+		f(p)
+	}
+}
+
+// PerfGEMM measures Sgemm GFLOP/s per shape, thread count and path.
 func PerfGEMM(o PerfOptions) []PerfRow {
 	o = o.defaults()
-	src := rng.New(rng.Key{Seed: 1})
 	var rows []PerfRow
 	defer kernels.SetThreads(0)
+	onPaths(o.Paths, func(p kernels.Path) { rows = append(rows, perfGEMM(o, p)...) })
+	return rows
+}
+
+func perfGEMM(o PerfOptions, p kernels.Path) []PerfRow {
+	src := rng.New(rng.Key{Seed: 1})
+	var rows []PerfRow
 	for _, c := range gemmCases {
 		a := randFloats(src, c.m*c.k)
 		b := randFloats(src, c.k*c.n)
@@ -108,7 +132,7 @@ func PerfGEMM(o PerfOptions) []PerfRow {
 				kernels.Sgemm(c.transA, c.transB, c.m, c.n, c.k, 1, a, lda, b, ldb, 0, out, c.n)
 			})
 			fl := 2 * float64(c.m) * float64(c.n) * float64(c.k)
-			rows = append(rows, PerfRow{Kind: "gemm", Case: c.name, Threads: t, GFLOPS: fl / d.Seconds() / 1e9, Ms: ms(d)})
+			rows = append(rows, PerfRow{Kind: "gemm", Path: p.String(), Case: c.name, Threads: t, GFLOPS: fl / d.Seconds() / 1e9, Ms: ms(d)})
 		}
 	}
 	return rows
@@ -128,10 +152,16 @@ var convLayers = []struct {
 }
 
 // PerfConv measures the forward, backward-data and backward-filter
-// convolutions of each SmallConvNet layer with all cores.
+// convolutions of each SmallConvNet layer with all cores, on each path.
 func PerfConv(o PerfOptions) []PerfRow {
 	o = o.defaults()
 	kernels.SetThreads(0)
+	var rows []PerfRow
+	onPaths(o.Paths, func(p kernels.Path) { rows = append(rows, perfConv(o, p)...) })
+	return rows
+}
+
+func perfConv(o PerfOptions, p kernels.Path) []PerfRow {
 	src := rng.New(rng.Key{Seed: 2})
 	var rows []PerfRow
 	n := o.ConvN
@@ -156,7 +186,7 @@ func PerfConv(o PerfOptions) []PerfRow {
 			{"backward filter", func() { kernels.Conv2DBackwardFilter(s, n, x, dy, dw, db, scratch) }},
 		} {
 			d := measure(o.MinTime, pass.f)
-			rows = append(rows, PerfRow{Kind: "conv", Case: fmt.Sprintf("%s %s ×%d", l.name, pass.name, n),
+			rows = append(rows, PerfRow{Kind: "conv", Path: p.String(), Case: fmt.Sprintf("%s %s ×%d", l.name, pass.name, n),
 				Threads: kernels.Threads(), GFLOPS: fl / d.Seconds() / 1e9, Ms: ms(d)})
 		}
 	}
@@ -178,12 +208,31 @@ var StepEstimators = []struct {
 }
 
 // PerfStep measures one training step (forward, backward, Adam) on random
-// input for each model and estimator, with all cores: ms per step,
+// input for each model, estimator and path, with all cores: ms per step,
 // allocations per step, the train heap and the bytes saved for backward.
 // SPAD is timed over whole k_max cycles.
 func PerfStep(o PerfOptions) ([]PerfRow, error) {
+	paths := o.Paths
 	o = o.defaults()
+	if paths == nil && len(o.Paths) > 1 {
+		paths = o.Paths[1:] // AvailablePaths lists generic first
+	} else {
+		paths = o.Paths
+	}
 	kernels.SetThreads(0)
+	var rows []PerfRow
+	var err error
+	onPaths(paths, func(p kernels.Path) {
+		if err == nil {
+			var r []PerfRow
+			r, err = perfSteps(o, p)
+			rows = append(rows, r...)
+		}
+	})
+	return rows, err
+}
+
+func perfSteps(o PerfOptions, p kernels.Path) ([]PerfRow, error) {
 	var rows []PerfRow
 	for _, model := range o.Models {
 		spec, err := models.Get(model)
@@ -196,6 +245,7 @@ func PerfStep(o PerfOptions) ([]PerfRow, error) {
 				return nil, err
 			}
 			row.Case = model + " " + e.Name
+			row.Path = p.String()
 			rows = append(rows, row)
 		}
 	}
@@ -250,6 +300,9 @@ func (o PerfOptions) defaults() PerfOptions {
 	if o.ConvN <= 0 {
 		o.ConvN = 16
 	}
+	if len(o.Paths) == 0 {
+		o.Paths = kernels.AvailablePaths()
+	}
 	return o
 }
 
@@ -257,7 +310,7 @@ func (o PerfOptions) defaults() PerfOptions {
 func WritePerfTable(w io.Writer, machine string, rows []PerfRow) error {
 	fmt.Fprintf(w, "machine: %s\n\n", machine)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "kind\tcase\tthreads\tGFLOP/s\tms\tallocs/step\ttrain heap MB\tsaved MB\t")
+	fmt.Fprintln(tw, "kind\tpath\tcase\tthreads\tGFLOP/s\tms\tallocs/step\ttrain heap MB\tsaved MB\t")
 	num := func(v float64, prec int) string {
 		if v == 0 {
 			return ""
@@ -269,7 +322,7 @@ func WritePerfTable(w io.Writer, machine string, rows []PerfRow) error {
 		if r.Kind == "step" {
 			allocs = fmt.Sprintf("%.1f", r.Allocs)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Kind, r.Case, r.Threads,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Kind, r.Path, r.Case, r.Threads,
 			num(r.GFLOPS, 1), num(r.Ms, 3), allocs, num(r.HeapMB, 2), num(r.SavedMB, 2))
 	}
 	if err := tw.Flush(); err != nil {

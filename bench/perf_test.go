@@ -5,15 +5,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spadlab/spad/nn/kernels"
 )
 
 // TestPerfTable runs every part of the performance suite once on the
 // smallest setting and checks the table's shape, not its timings.
 func TestPerfTable(t *testing.T) {
-	o := PerfOptions{MinTime: time.Nanosecond, Threads: []int{1}, Models: []string{"smallfc"}, Batch: 8, ConvN: 1}
+	o := PerfOptions{MinTime: time.Nanosecond, Threads: []int{1}, Models: []string{"smallfc"}, Batch: 8, ConvN: 1,
+		Paths: []kernels.Path{kernels.Active()}}
 	rows := PerfGEMM(o)
 	if len(rows) != len(gemmCases) {
 		t.Fatalf("%d gemm rows", len(rows))
+	}
+	if rows[0].Path != kernels.Active().String() {
+		t.Fatalf("gemm row on path %q, want %q", rows[0].Path, kernels.Active())
+	}
+	// Every available path is measured, side by side, by default.
+	o2 := o
+	o2.Paths = nil
+	if n := len(PerfGEMM(o2)); n != len(gemmCases)*len(kernels.AvailablePaths()) {
+		t.Fatalf("%d gemm rows on %d paths", n, len(kernels.AvailablePaths()))
 	}
 	rows = append(rows, PerfConv(o)...)
 	step, err := PerfStep(o)

@@ -346,6 +346,8 @@ const perfDoc = `Prints one table: SGEMM GFLOP/s per shape and thread count, con
 GFLOP/s per SmallConvNet layer and pass, and ms, allocations, train heap
 and saved bytes per training step for each model and estimator, with the
 machine it ran on. Timings are means over at least --min-time per case.
+Every kernel path the machine can run is measured, side by side (the step
+benchmarks leave out the pure-Go path when an assembly path exists).
 `
 
 func perf(args []string, stdout, stderr io.Writer) error {
