@@ -77,19 +77,55 @@ type SlurmOptions struct {
 	Grace int
 }
 
-var slurmTime = regexp.MustCompile(`^(\d+-)?\d{1,3}:\d{2}:\d{2}$|^\d+$`)
+var slurmTime = regexp.MustCompile(`^(?:(\d+)-)?(\d{1,3}):(\d{2}):(\d{2})$|^(\d+)$`)
+
+// timeSeconds reads a time limit in one of the forms slurmTime accepts.
+func timeSeconds(t string) (int, bool) {
+	m := slurmTime.FindStringSubmatch(t)
+	if m == nil {
+		return 0, false
+	}
+	if m[5] != "" {
+		n, err := strconv.Atoi(m[5])
+		return 60 * n, err == nil
+	}
+	v := [4]int{}
+	for i, f := range m[1:5] {
+		if f != "" {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return 0, false
+			}
+			v[i] = n
+		}
+	}
+	return ((v[0]*24+v[1])*60+v[2])*60 + v[3], true
+}
 
 // Validate checks the options a user gives.
 func (o SlurmOptions) Validate() error {
+	grace := o.Grace
+	if grace == 0 {
+		grace = 300
+	}
 	switch {
 	case o.CPUs < 1:
 		return fmt.Errorf("--cpus must be ≥ 1, got %d", o.CPUs)
 	case o.MaxParallel < 0:
 		return fmt.Errorf("--max-parallel must be ≥ 0, got %d", o.MaxParallel)
-	case o.Time != "" && !slurmTime.MatchString(o.Time):
-		return fmt.Errorf("--time %q: want HH:MM:SS, D-HH:MM:SS or minutes", o.Time)
 	case o.Grace < 0:
 		return fmt.Errorf("--grace must be ≥ 0, got %d", o.Grace)
+	case strings.ContainsAny(o.Dir, " \t\n'\"%\\"):
+		return fmt.Errorf("sweep directory %q: sbatch takes the log path as it is, so no spaces, quotes, '%%' or '\\'", o.Dir)
+	}
+	if o.Time != "" {
+		sec, ok := timeSeconds(o.Time)
+		switch {
+		case !ok:
+			return fmt.Errorf("--time %q: want HH:MM:SS, D-HH:MM:SS or minutes", o.Time)
+		case sec < 2*grace:
+			return fmt.Errorf("--time %s is less than twice --grace %d s: a task would be told to checkpoint and requeue itself before doing much", o.Time, grace)
+		}
 	}
 	for _, s := range []string{o.Partition, o.Account, o.Mem} {
 		if strings.ContainsAny(s, " \t\n'\"$`\\") {

@@ -40,7 +40,7 @@ func TestParseJobID(t *testing.T) {
 }
 
 func testSlurmOptions() SlurmOptions {
-	return SlurmOptions{Bench: "/shared/bin/bench", Dir: "/shared/sweeps/it's here", Label: "cifar-fig9",
+	return SlurmOptions{Bench: "/shared/my bin/it's/bench", Dir: "/shared/sweeps/cifar-fig9", Label: "cifar-fig9",
 		RunArgs: []string{"--suite", "cifar-fig9", "--iters", "40000"}, Indices: []int{0, 1, 2, 5, 7, 8},
 		Partition: "cpu", Account: "proj42", Time: "06:00:00", Mem: "4G", CPUs: 4, MaxParallel: 8}
 }
@@ -56,8 +56,8 @@ func TestSlurmScripts(t *testing.T) {
 	for _, want := range []string{"#!/bin/bash\n", "#SBATCH --array=0-2,5,7-8%8\n", "#SBATCH --cpus-per-task=4\n",
 		"#SBATCH --time=06:00:00\n", "#SBATCH --mem=4G\n", "#SBATCH --partition=cpu\n", "#SBATCH --account=proj42\n",
 		"#SBATCH --requeue\n", "#SBATCH --signal=B:USR1@300\n", "#SBATCH --open-mode=append\n",
-		"#SBATCH --output=/shared/sweeps/it's here/logs/slurm-%A_%a.out\n",
-		`dir='/shared/sweeps/it'\''s here'`,
+		"#SBATCH --output=/shared/sweeps/cifar-fig9/logs/slurm-%A_%a.out\n",
+		`bench='/shared/my bin/it'\''s/bench'`, "dir=/shared/sweeps/cifar-fig9\n",
 		`"$bench" run --suite cifar-fig9 --iters 40000 --index "$idx" --out "$dir" --threads 4 &`,
 		`scontrol requeue "${SLURM_JOB_ID}"`} {
 		if !strings.Contains(arr, want) {
@@ -111,6 +111,11 @@ func TestSlurmValidate(t *testing.T) {
 		{func(o *SlurmOptions) { o.Time = "6h" }, `--time "6h": want HH:MM:SS`},
 		{func(o *SlurmOptions) { o.Partition = "a b" }, `"a b": Slurm names and sizes have no spaces`},
 		{func(o *SlurmOptions) { o.Mem = "4G$(rm)" }, "have no spaces, quotes or '$'"},
+		{func(o *SlurmOptions) { o.Dir = "/a b" }, `sweep directory "/a b": sbatch takes the log path as it is`},
+		{func(o *SlurmOptions) { o.Dir = "/a%j" }, "no spaces, quotes, '%' or '\\'"},
+		{func(o *SlurmOptions) { o.Time = "00:09:59" }, "--time 00:09:59 is less than twice --grace 300 s"},
+		{func(o *SlurmOptions) { o.Time = "9" }, "--time 9 is less than twice --grace 300 s"},
+		{func(o *SlurmOptions) { o.Time, o.Grace = "00:01:00", 31 }, "less than twice --grace 31 s"},
 	} {
 		o := testSlurmOptions()
 		c.edit(&o)
@@ -118,11 +123,14 @@ func TestSlurmValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", o, err, c.want)
 		}
 	}
-	for _, tm := range []string{"06:00:00", "2-00:00:00", "90", "100:00:00"} {
+	for tm, sec := range map[string]int{"06:00:00": 6 * 3600, "2-00:00:00": 48 * 3600, "90": 90 * 60, "100:00:00": 100 * 3600, "1-02:03:04": 93784} {
 		o := testSlurmOptions()
 		o.Time = tm
 		if err := o.Validate(); err != nil {
 			t.Errorf("time %q: %v", tm, err)
+		}
+		if got, ok := timeSeconds(tm); !ok || got != sec {
+			t.Errorf("timeSeconds(%q) = %d, %v; want %d", tm, got, ok, sec)
 		}
 	}
 }
