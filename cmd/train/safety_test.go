@@ -529,3 +529,28 @@ func TestRunJSONReproducesTheRun(t *testing.T) {
 		}
 	}
 }
+
+// The thread count may differ on resume because results do not depend on
+// it: two runs that differ only in --threads end bitwise equal.
+func TestThreadsDoNotChangeResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("one core")
+	}
+	dir := t.TempDir()
+	var recs []map[string]any
+	for _, th := range []string{"1", "2"} {
+		out := filepath.Join(dir, th)
+		if code, _, stderr := cmd(t, tiny(out, "--threads", th, "--estimator", "spad", "--kmax", "3")...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		recs = append(recs, readRecord(t, out))
+	}
+	for _, k := range []string{"test_loss", "train_loss", "test_accuracy"} {
+		if recs[0][k] != recs[1][k] {
+			t.Errorf("%s: %v with 1 thread, %v with 2", k, recs[0][k], recs[1][k])
+		}
+	}
+}
