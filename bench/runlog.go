@@ -84,10 +84,10 @@ func Latest(lines []Line) []Line {
 	return out
 }
 
-// ReadRuns reads a legacy runs.jsonl file. A last line that is incomplete or not
-// valid JSON (a crash in the middle of a write) is dropped and reported in
-// warning; any other bad line is an error naming it. good is the length
-// of the valid prefix of the file.
+// ReadRuns reads a legacy runs.jsonl file. A last line that is incomplete
+// or not valid JSON (a crash in the middle of a write) is dropped and
+// reported in warning; any other bad line is an error naming it. good is
+// the length of the valid prefix of the file.
 func ReadRuns(path string) (lines []Line, good int64, warning string, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -69,8 +69,9 @@ type RunStatus struct {
 
 // Status lists the runs of the sweep in dir: those of the suite recorded
 // in dir/sweep.json in suite order, then any other finished run found
-// (LoadLines: dir/runs and the legacy runs.jsonl). A finished run at a shorter horizon than the suite's is
-// partial (it can be continued from its final checkpoint).
+// (LoadLines: dir/runs and the legacy runs.jsonl). A finished run at a
+// shorter horizon than the suite's is partial (it can be continued from
+// its final checkpoint).
 func Status(dir string) ([]RunStatus, error) {
 	var jobs []Job
 	info, err := ReadSweepInfo(dir)

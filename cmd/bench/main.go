@@ -291,8 +291,8 @@ func writeReport(dir string, stdout io.Writer) error {
 
 const statusDoc = `Lists the runs of the sweep in DIR: finished (with their horizon),
 partial (with the iteration of their last checkpoint) and missing, from
-DIR/runs (and DIR/runs.jsonl of earlier versions), DIR/checkpoints and the suite the sweep recorded in
-DIR/sweep.json.
+DIR/runs (and DIR/runs.jsonl of earlier versions), DIR/checkpoints and the
+suite the sweep recorded in DIR/sweep.json.
 `
 
 func status(args []string, stdout, stderr io.Writer) error {
