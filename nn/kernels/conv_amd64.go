@@ -80,10 +80,20 @@ func convFilterTilesAVX512(ns int, x []float32, xs int, offs []float32, nt int, 
 //go:noescape
 func convFilterTile26AVX512(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
 
-// convFwdTileAsm runs ck's forward tile kernel: six vectors of 16 floats
-// or three of 8.
-func convFwdTileAsm(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
+// convFwdTile4AVX512 is convFwdTile6AVX512 with four vectors (only the
+// first four entries of xv and yv are read).
+//
+//go:noescape
+func convFwdTile4AVX512(k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool)
+
+// convFwdTileAsm runs ck's forward tile kernel of nv vectors: six or four
+// vectors of 16 floats, or three of 8.
+func convFwdTileAsm(ck *convKernels, nv, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
 	if ck.lanes == 16 {
+		if nv == 4 {
+			convFwdTile4AVX512(k, w, offs, x, xv, bias, y, yv, ldy, acc)
+			return
+		}
 		convFwdTile6AVX512(k, w, offs, x, xv, bias, y, yv, ldy, acc)
 		return
 	}
@@ -127,5 +137,5 @@ func convFilterTile26Asm(lanes, ns int, x []float32, offs []int, xjump int, dy [
 
 func init() {
 	convTable[AVX2] = &convKernels{lanes: 8, vecs: 3, frows: 3}
-	convTable[AVX512] = &convKernels{lanes: 16, vecs: 6, frows: 6}
+	convTable[AVX512] = &convKernels{lanes: 16, vecs: 6, small: 4, frows: 6}
 }

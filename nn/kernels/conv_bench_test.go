@@ -190,7 +190,7 @@ func BenchmarkConvFwdTile(b *testing.B) {
 				xv[v], yv[v] = v*L, v*L
 			}
 			for b.Loop() {
-				convFwdTile(ck, k, w, offs, x, &xv, bias, y, &yv, ldy, false)
+				convFwdTile(ck, ck.vecs, k, w, offs, x, &xv, bias, y, &yv, ldy, false)
 			}
 			b.ReportMetric(2*4*float64(ck.vecs*L*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -33,6 +33,7 @@ var ConvDirectGroup = 16
 type convKernels struct {
 	lanes int // floats per vector
 	vecs  int // vectors per forward tile (at most convMaxVecs)
+	small int // vectors of a narrower tile ending a sample's row of tiles (0: none)
 	frows int // lowered rows per filter tile (3 or 6) when there are that many
 }
 
@@ -325,13 +326,25 @@ func (t *convTask) fwd(i0, i1 int) {
 	outSz := g.kout * p
 	// Split the rows evenly into blocks of at most convFwdRows.
 	nrb := (rows + convFwdRows - 1) / convFwdRows
+	// The last tile of a sample has the vectors left over; when they are
+	// few it runs the narrower kernel (ck.small vectors) instead of
+	// repeating vectors.
+	lastVecs := vecs
+	if r := nv - vecs*(ntr-1); t.ck.small > 0 && r <= t.ck.small {
+		lastVecs = t.ck.small
+	}
 	var xs, ys [convFwdBlock][convMaxVecs]int // the block's x and y (channel 0) indices
+	var nvs [convFwdBlock]int                 // the block's vectors per tile
 	var yk [convMaxVecs]int
 	for b0 := i0; b0 < i1; b0 += convFwdBlock {
 		b1 := min(b0+convFwdBlock, i1)
 		for it := b0; it < b1; it++ {
 			j, tr := it/ntr, it%ntr
-			for v := range vecs {
+			nvs[it-b0] = vecs
+			if tr == ntr-1 {
+				nvs[it-b0] = lastVecs
+			}
+			for v := range nvs[it-b0] {
 				pos := lanes * min(vecs*tr+v, nv-1)
 				xs[it-b0][v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
 				ys[it-b0][v] = j*outSz + pos
@@ -350,10 +363,10 @@ func (t *convTask) fwd(i0, i1 int) {
 				offs := t.offs[r0:r1]
 				kp := k0 * p
 				for b := range b1 - b0 {
-					for v := range vecs {
+					for v := range nvs[b] {
 						yk[v] = ys[b][v] + kp
 					}
-					convFwdTile(t.ck, r1-r0, w, offs, t.xp, &xs[b], bias, t.y, &yk, p, rb > 0)
+					convFwdTile(t.ck, nvs[b], r1-r0, w, offs, t.xp, &xs[b], bias, t.y, &yk, p, rb > 0)
 				}
 			}
 			off += 4 * rows
@@ -473,13 +486,17 @@ func convRun(t *convTask, items int) {
 func convOff(offs []float32, i int) int { return int(int32(math.Float32bits(offs[i]))) }
 
 // convFwdTile checks the bounds of one forward tile (four output channels
-// by ck.vecs vectors of ck.lanes positions, the first ck.vecs entries of xv
-// and yv) and runs ck's kernel. See convFwdTileRef for its meaning.
-func convFwdTile(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
+// by nv vectors of ck.lanes positions, the first nv entries of xv and yv;
+// nv is ck.vecs or ck.small) and runs ck's kernel. See convFwdTileRef for
+// its meaning.
+func convFwdTile(ck *convKernels, nv, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
+	if nv != ck.vecs && (nv != ck.small || nv == 0) {
+		panic("kernels: bad conv tile width")
+	}
 	_ = w[4*k-1]
 	last := convOff(offs, k-1) // offsets increase
 	xm, ym := 0, 0
-	for v := range ck.vecs {
+	for v := range nv {
 		if xv[v] < 0 || yv[v] < 0 {
 			panic("kernels: negative conv tile index")
 		}
@@ -488,7 +505,7 @@ func convFwdTile(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]
 	_ = x[xm+last+ck.lanes-1]
 	_ = bias[3]
 	_ = y[ym+3*ldy+ck.lanes-1]
-	convFwdTileAsm(ck, k, w, offs, x, xv, bias, y, yv, ldy, acc)
+	convFwdTileAsm(ck, nv, k, w, offs, x, xv, bias, y, yv, ldy, acc)
 }
 
 // convFwdTileRef is the meaning of the forward tile kernels with vectors

@@ -221,6 +221,149 @@ f6_store:
 	VZEROUPPER
 	RET
 
+// FWD_TAP4 is FWD_TAP6 for a tile of four channels by four vectors: input
+// vectors at R8..R11, accumulators Z0..Z15 (channel i, vector v in
+// Z(4i+v)).
+#define FWD_TAP4(o, w0, w1, w2, w3) \
+	MOVLQSX      o(DX), BX \
+	VMOVUPS      (R8)(BX*4), Z24 \
+	VMOVUPS      (R9)(BX*4), Z25 \
+	VMOVUPS      (R10)(BX*4), Z26 \
+	VMOVUPS      (R11)(BX*4), Z27 \
+	VBROADCASTSS w0(SI), Z30 \
+	VFMADD231PS  Z24, Z30, Z0 \
+	VFMADD231PS  Z25, Z30, Z1 \
+	VFMADD231PS  Z26, Z30, Z2 \
+	VFMADD231PS  Z27, Z30, Z3 \
+	VBROADCASTSS w1(SI), Z31 \
+	VFMADD231PS  Z24, Z31, Z4 \
+	VFMADD231PS  Z25, Z31, Z5 \
+	VFMADD231PS  Z26, Z31, Z6 \
+	VFMADD231PS  Z27, Z31, Z7 \
+	VBROADCASTSS w2(SI), Z30 \
+	VFMADD231PS  Z24, Z30, Z8 \
+	VFMADD231PS  Z25, Z30, Z9 \
+	VFMADD231PS  Z26, Z30, Z10 \
+	VFMADD231PS  Z27, Z30, Z11 \
+	VBROADCASTSS w3(SI), Z31 \
+	VFMADD231PS  Z24, Z31, Z12 \
+	VFMADD231PS  Z25, Z31, Z13 \
+	VFMADD231PS  Z26, Z31, Z14 \
+	VFMADD231PS  Z27, Z31, Z15
+
+// YPTRS4 sets R8..R11 to the four output vectors of channel 0: y_base plus
+// 4·yv[v] (yv at AX); it clobbers BX and CX.
+#define YPTRS4 \
+	MOVQ y_base+112(FP), CX \
+	MOVQ 0(AX), BX          \
+	LEAQ (CX)(BX*4), R8     \
+	MOVQ 8(AX), BX          \
+	LEAQ (CX)(BX*4), R9     \
+	MOVQ 16(AX), BX         \
+	LEAQ (CX)(BX*4), R10    \
+	MOVQ 24(AX), BX         \
+	LEAQ (CX)(BX*4), R11
+
+// NEXTCH4 steps R8..R11 by one channel (DI bytes).
+#define NEXTCH4 \
+	ADDQ DI, R8  \
+	ADDQ DI, R9  \
+	ADDQ DI, R10 \
+	ADDQ DI, R11
+
+// LOADCH4 loads one channel's four output vectors into z0..z3.
+#define LOADCH4(z0, z1, z2, z3) \
+	VMOVUPS (R8), z0  \
+	VMOVUPS (R9), z1  \
+	VMOVUPS (R10), z2 \
+	VMOVUPS (R11), z3
+
+// STORECH4 stores z0..z3 to one channel's four output vectors.
+#define STORECH4(z0, z1, z2, z3) \
+	VMOVUPS z0, (R8)  \
+	VMOVUPS z1, (R9)  \
+	VMOVUPS z2, (R10) \
+	VMOVUPS z3, (R11)
+
+// BIASCH4 fills z0..z3 with the bias at off(AX).
+#define BIASCH4(off, z0, z1, z2, z3) \
+	VBROADCASTSS off(AX), z0 \
+	VMOVAPS      z0, z1      \
+	VMOVAPS      z0, z2      \
+	VMOVAPS      z0, z3
+
+// func convFwdTile4AVX512(k int, w, offs, x []float32, xv *[6]int, bias, y []float32, yv *[6]int, ldy int, acc bool)
+TEXT ·convFwdTile4AVX512(SB), NOSPLIT, $0-153
+	MOVQ    ldy+144(FP), DI
+	SHLQ    $2, DI
+	MOVBQZX acc+152(FP), AX
+	TESTQ   AX, AX
+	JNZ     f4_load
+	MOVQ    bias_base+88(FP), AX
+	BIASCH4(0, Z0, Z1, Z2, Z3)
+	BIASCH4(4, Z4, Z5, Z6, Z7)
+	BIASCH4(8, Z8, Z9, Z10, Z11)
+	BIASCH4(12, Z12, Z13, Z14, Z15)
+	JMP     f4_start
+
+f4_load:
+	MOVQ yv+136(FP), AX
+	YPTRS4
+	LOADCH4(Z0, Z1, Z2, Z3)
+	NEXTCH4
+	LOADCH4(Z4, Z5, Z6, Z7)
+	NEXTCH4
+	LOADCH4(Z8, Z9, Z10, Z11)
+	NEXTCH4
+	LOADCH4(Z12, Z13, Z14, Z15)
+
+f4_start:
+	// R8..R11 address the four input vectors (x_base + 4·xv[v]).
+	MOVQ x_base+56(FP), CX
+	MOVQ xv+80(FP), AX
+	MOVQ 0(AX), BX
+	LEAQ (CX)(BX*4), R8
+	MOVQ 8(AX), BX
+	LEAQ (CX)(BX*4), R9
+	MOVQ 16(AX), BX
+	LEAQ (CX)(BX*4), R10
+	MOVQ 24(AX), BX
+	LEAQ (CX)(BX*4), R11
+	MOVQ k+0(FP), CX
+	MOVQ w_base+8(FP), SI
+	MOVQ offs_base+32(FP), DX
+
+	// Two filter taps per iteration, then the odd one out.
+	MOVQ CX, AX
+	SHRQ $1, AX
+	JZ   f4_tail
+
+f4_loop2:
+	FWD_TAP4(0, 0, 4, 8, 12)
+	FWD_TAP4(4, 16, 20, 24, 28)
+	ADDQ $32, SI
+	ADDQ $8, DX
+	DECQ AX
+	JNZ  f4_loop2
+
+f4_tail:
+	ANDQ $1, CX
+	JZ   f4_store
+	FWD_TAP4(0, 0, 4, 8, 12)
+
+f4_store:
+	MOVQ yv+136(FP), AX
+	YPTRS4
+	STORECH4(Z0, Z1, Z2, Z3)
+	NEXTCH4
+	STORECH4(Z4, Z5, Z6, Z7)
+	NEXTCH4
+	STORECH4(Z8, Z9, Z10, Z11)
+	NEXTCH4
+	STORECH4(Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET
+
 // func convFilterTile26AVX512(ns int, x []float32, offs []int, xjump int, dy []float32, ldk, djump, rows, nv, rowgap int, out []float32)
 TEXT ·convFilterTile26AVX512(SB), NOSPLIT, $0-152
 	MOVQ x_base+8(FP), SI

@@ -24,7 +24,7 @@ func convSum32AVX2(x []float32) float32 { return convSum32Go(x) }
 // so convKernelsFor never selects the direct path and the three functions
 // below are unreachable; they panic rather than compute anything.
 
-func convFwdTileAsm(ck *convKernels, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
+func convFwdTileAsm(ck *convKernels, nv, k int, w, offs, x []float32, xv *[convMaxVecs]int, bias, y []float32, yv *[convMaxVecs]int, ldy int, acc bool) {
 	panic("kernels: no direct convolution kernels in a pure-Go build")
 }
 
