@@ -200,10 +200,14 @@ func TestNonFiniteLossStops(t *testing.T) {
 	}
 	before, _ := os.ReadFile(c.CheckpointPath)
 	r.Net.Params()[7].Value[3] = float32(nan()) // an output bias: the loss turns NaN
-	_, err := r.Run()
+	rec, err := r.Run()
 	var nf *NonFiniteError
-	if !errors.As(err, &nf) || nf.Iter != 4 || !strings.Contains(err.Error(), "at iteration 4") {
+	if !errors.As(err, &nf) || nf.Iter != 4 || !strings.Contains(err.Error(), "at iteration 4") || !errors.Is(err, ErrDiverged) {
 		t.Fatalf("err = %v, want a NonFiniteError at iteration 4", err)
+	}
+	// The record so far comes with the error, marked diverged.
+	if rec == nil || rec.Status != StatusDiverged || rec.StopReason != err.Error() {
+		t.Fatalf("record of the diverged run: %+v", rec)
 	}
 	if after, _ := os.ReadFile(c.CheckpointPath); !bytes.Equal(before, after) {
 		t.Fatal("the last good checkpoint was changed")
@@ -370,6 +374,9 @@ func TestRunContextInterrupt(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || rec == nil {
 		t.Fatalf("RunContext after cancel: %v, record %v", err, rec != nil)
 	}
+	if rec.Status != StatusInterrupted || rec.StoppedAt != c.EvalEvery || len(rec.Curves) != 1 || rec.FormatVersion != RecordVersion {
+		t.Errorf("interrupted record: status %q, stopped at %d, %d curve points, format %d", rec.Status, rec.StoppedAt, len(rec.Curves), rec.FormatVersion)
+	}
 	if first.Iter != c.EvalEvery {
 		t.Fatalf("stopped at iteration %d, want %d (the first step boundary after the cancel)", first.Iter, c.EvalEvery)
 	}
@@ -411,5 +418,29 @@ func TestTrainEvalSizeTooLarge(t *testing.T) {
 			t.Skip(err)
 		}
 		t.Fatalf("train-eval-size beyond the set: %v", err)
+	}
+}
+
+// A finite blow-up (Adam at lr 1e6: losses near 1e31) stops the run once
+// the loss has been above DivergenceFactor·ln(10) for DivergenceEvals
+// evaluations in a row, with the record so far marked diverged.
+func TestLossBoundStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a network")
+	}
+	c := tinyConfig(inject.Estimator{}, 0)
+	c.LR, c.EvalEvery = 1e6, 1
+	rec, err := newRunner(t, c).Run()
+	var lb *LossBoundError
+	if !errors.As(err, &lb) || !errors.Is(err, ErrDiverged) || lb.Evals != DivergenceEvals || lb.Bound != DivergenceFactor*math.Log(10) {
+		t.Fatalf("err = %v, want a LossBoundError", err)
+	}
+	if rec == nil || rec.Status != StatusDiverged || len(rec.Curves) < DivergenceEvals || rec.StoppedAt != lb.Iter || rec.StoppedAt >= c.Iters {
+		t.Fatalf("record: %+v", rec)
+	}
+	for _, p := range rec.Curves[len(rec.Curves)-DivergenceEvals:] {
+		if !(p.TestLoss > lb.Bound || p.TrainLoss > lb.Bound) {
+			t.Errorf("point %+v is below the bound %g", p, lb.Bound)
+		}
 	}
 }
