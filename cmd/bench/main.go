@@ -18,6 +18,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -646,10 +648,12 @@ const slurmDoc = `Writes DIR/slurm/<suite>-array.sbatch, a Slurm job array with 
 per run of the suite not yet finished in DIR (--array=<indices>%K), each task
 running this program's "run --index $SLURM_ARRAY_TASK_ID", and
 DIR/slurm/<suite>-report.sbatch, the job that writes the report when the
-array has ended (submit it with --dependency=afterany:<array id>). Tasks are
-requeued when preempted or when their node fails, and near their time limit
-they checkpoint and requeue themselves, so runs longer than --time finish
-over several allocations; a requeued task resumes from its checkpoint. DIR
+array has ended (submit it with --dependency=afterany:<array id>). The
+tasks read a copy of the suite frozen at submission,
+DIR/slurm/<suite>-<hash>.suite.json, so an index keeps meaning one run.
+Tasks are requeued when preempted or when their node fails, and near their
+time limit they checkpoint and requeue themselves, so runs longer than --time
+finish over several allocations; a requeued task resumes from its checkpoint. DIR
 and this program must be on a file system the compute nodes share. With
 --submit, both are submitted (sbatch --parsable) and their job ids printed.
 `
@@ -707,6 +711,15 @@ func slurm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := bench.WriteSweepInfo(dir, bench.SweepInfo{Suite: s, Quick: *sf.quick}); err != nil {
 		return err
 	}
+	// The tasks read a frozen copy of the suite (with --iters and
+	// --repeats applied), named by its content, so that an index means the
+	// same run however long a task waits in the queue, even if the suite
+	// file or this program is changed, or another array is submitted.
+	frozen, err := freezeSuite(filepath.Join(dir, "slurm"), o.Label, s)
+	if err != nil {
+		return err
+	}
+	o.RunArgs = append([]string{"--suite-file", frozen}, dropArgs(o.RunArgs, "--suite", "--suite-file", "--iters", "--repeats")...)
 	arrayPath := filepath.Join(dir, "slurm", o.Label+"-array.sbatch")
 	reportPath := filepath.Join(dir, "slurm", o.Label+"-report.sbatch")
 	if err := os.WriteFile(reportPath, []byte(o.ReportScript()), 0o755); err != nil {
@@ -737,6 +750,41 @@ func slurm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "array job %s (%d tasks), report job %s (after the array)\n", arrayID, len(o.Indices), reportID)
 	fmt.Fprintf(stdout, "follow with: squeue -j %s,%s; bench status --in %s\n", arrayID, reportID, dir)
 	return nil
+}
+
+// freezeSuite writes s to dir/<label>-<content hash>.suite.json (once)
+// and returns the path.
+func freezeSuite(dir, label string, s *bench.Suite) (string, error) {
+	js, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	js = append(js, '\n')
+	sum := sha256.Sum256(js)
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.suite.json", label, hex.EncodeToString(sum[:6])))
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, js) {
+		return path, nil
+	}
+	return path, train.WriteFileAtomic(path, js)
+}
+
+// dropArgs removes from args each flag named in flags with its value.
+func dropArgs(args []string, flags ...string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		drop := false
+		for _, f := range flags {
+			if args[i] == f {
+				drop = true
+			}
+		}
+		if drop {
+			i++ // and its value
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // sbatch submits a script and returns the job id.

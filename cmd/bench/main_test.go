@@ -394,12 +394,54 @@ func TestSlurmCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	abs, _ := filepath.Abs("../../bench/testdata/tiny.json")
+	frozen, _ := filepath.Glob(filepath.Join(dir, "slurm", "tiny-*.suite.json"))
+	if len(frozen) != 1 {
+		t.Fatalf("frozen suites: %v", frozen)
+	}
 	for _, want := range []string{"#SBATCH --array=0,2-5%2\n", "#SBATCH --partition=short\n", "bench=/shared/bench\n",
-		`"$bench" run --suite-file ` + abs + ` --index "$idx" --out "$dir" --threads 3 &`} {
+		`"$bench" run --suite-file ` + frozen[0] + ` --index "$idx" --out "$dir" --threads 3 &`} {
 		if !strings.Contains(string(arr), want) {
 			t.Errorf("array script lacks %q:\n%s", want, arr)
 		}
+	}
+	// The frozen suite gives the same runs.
+	fs, err := bench.LoadSuiteFile(frozen[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj := fs.Jobs(false, datasets.Options{})
+	if len(fj) != len(jobs) {
+		t.Fatalf("frozen suite: %d runs, want %d", len(fj), len(jobs))
+	}
+	for i := range fj {
+		if fj[i].ID != jobs[i].ID || bench.ConfigHash(fj[i].Config) != bench.ConfigHash(jobs[i].Config) {
+			t.Errorf("frozen run %d: %s %s, want %s %s", i, fj[i].ID, bench.ConfigHash(fj[i].Config), jobs[i].ID, bench.ConfigHash(jobs[i].Config))
+		}
+	}
+	// With --repeats the frozen suite has them and the tasks are not
+	// given them again; the finished run keeps its place (tiny/baseline/r2
+	// is now index 1 of 9).
+	code, _, stderr = runCmd(context.Background(), append(args, "--repeats", "3")...)
+	arr, _ = os.ReadFile(filepath.Join(dir, "slurm", "tiny-array.sbatch"))
+	if code != 0 || strings.Contains(string(arr), "--repeats") || !strings.Contains(string(arr), "--array=0,2-8%2") {
+		t.Errorf("--repeats 3: status %d %s\n%s", code, stderr, arr)
+	}
+	// A horizon the finished run cannot be continued to (its schedule is
+	// relative) is refused before anything is written.
+	if code, _, stderr = runCmd(context.Background(), append(args, "--iters", "9")...); code != 1 || !strings.Contains(stderr, "already holds run tiny/baseline/r2 with another configuration") {
+		t.Errorf("--iters 9: status %d %s", code, stderr)
+	}
+	if frozen, _ = filepath.Glob(filepath.Join(dir, "slurm", "tiny-*.suite.json")); len(frozen) != 2 {
+		t.Errorf("frozen suites after a second submission: %v", frozen)
+	}
+	for _, f := range frozen {
+		if fs, err := bench.LoadSuiteFile(f); err == nil && fs.Repeats == 3 && !strings.Contains(string(arr), f) {
+			t.Errorf("%s: repeats %d, used by the script: %v", f, fs.Repeats, strings.Contains(string(arr), f))
+		}
+	}
+	code, _, stderr = runCmd(context.Background(), args...)
+	if code != 0 {
+		t.Fatal(stderr)
 	}
 	if info, err := bench.ReadSweepInfo(dir); err != nil || info.Suite.Name != "tiny" {
 		t.Errorf("sweep.json: %v", err)
