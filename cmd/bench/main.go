@@ -25,10 +25,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -924,9 +926,8 @@ func compare(args []string, stdout, stderr io.Writer) error {
 }
 
 // resultDiff names the first result of two records of one run that
-// differs, or returns "". Records hold no NaN (JSON cannot), and Go
-// writes each float64 in the shortest form that reads back to it, so
-// equal encodings are equal bits.
+// differs, or returns "". Floating-point figures are compared bit for bit
+// (NaN equals NaN of the same bits; 0 and -0 differ).
 func resultDiff(a, b bench.Line) string {
 	if a.Hash != b.Hash {
 		return fmt.Sprintf("configuration hash %s vs %s", a.Hash, b.Hash)
@@ -942,18 +943,41 @@ func resultDiff(a, b bench.Line) string {
 		{"train loss", ra.TrainLoss, rb.TrainLoss},
 		{"number of curve points", len(ra.Curves), len(rb.Curves)},
 	} {
-		jx, _ := json.Marshal(c.x)
-		jy, _ := json.Marshal(c.y)
-		if !bytes.Equal(jx, jy) {
-			return fmt.Sprintf("%s %s vs %s", c.what, jx, jy)
+		if !sameBits(reflect.ValueOf(c.x), reflect.ValueOf(c.y)) {
+			return fmt.Sprintf("%s %v vs %v", c.what, c.x, c.y)
 		}
 	}
 	for i := range ra.Curves {
-		jx, _ := json.Marshal(ra.Curves[i])
-		jy, _ := json.Marshal(rb.Curves[i])
-		if !bytes.Equal(jx, jy) {
-			return fmt.Sprintf("curve point %d: %s vs %s", i, jx, jy)
+		if !sameBits(reflect.ValueOf(ra.Curves[i]), reflect.ValueOf(rb.Curves[i])) {
+			return fmt.Sprintf("curve point %d: %+v vs %+v", i, ra.Curves[i], rb.Curves[i])
 		}
 	}
 	return ""
+}
+
+// sameBits reports whether a and b, of one type, are equal with floats
+// compared by their bits.
+func sameBits(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return math.Float64bits(a.Float()) == math.Float64bits(b.Float())
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if !sameBits(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := 0; i < a.Len(); i++ {
+			if !sameBits(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.Equal(b)
 }

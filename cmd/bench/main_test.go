@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -483,5 +485,40 @@ func TestK8sCommand(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("manifest lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+func TestSameBits(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		a, b train.Point
+		same bool
+	}{
+		{train.Point{Iter: 5, TestLoss: 0.25}, train.Point{Iter: 5, TestLoss: 0.25}, true},
+		{train.Point{TestLoss: nan}, train.Point{TestLoss: nan}, true},
+		{train.Point{TestLoss: nan}, train.Point{TestLoss: math.Inf(1)}, false},
+		{train.Point{TestLoss: 0}, train.Point{TestLoss: math.Copysign(0, -1)}, false},
+		{train.Point{TestLoss: 0.1}, train.Point{TestLoss: math.Nextafter(0.1, 1)}, false},
+		{train.Point{Iter: 5}, train.Point{Iter: 6}, false},
+	} {
+		if got := sameBits(reflect.ValueOf(c.a), reflect.ValueOf(c.b)); got != c.same {
+			t.Errorf("sameBits(%+v, %+v) = %v", c.a, c.b, got)
+		}
+	}
+	a := bench.Line{ID: "x", Hash: "h", Record: &train.Record{Iters: 3, TestLoss: 1, Curves: []train.Point{{Iter: 3}}}}
+	b := a
+	rb := *a.Record
+	rb.Curves = []train.Point{{Iter: 3, LR: 1e-3}}
+	b.Record = &rb
+	if d := resultDiff(a, b); !strings.HasPrefix(d, "curve point 0:") {
+		t.Errorf("resultDiff: %q", d)
+	}
+	rb.Curves, rb.TestLoss = a.Record.Curves, math.Nextafter(1, 2)
+	if d := resultDiff(a, b); d != "test loss 1 vs 1.0000000000000002" {
+		t.Errorf("resultDiff: %q", d)
+	}
+	rb.TestLoss = 1
+	if d := resultDiff(a, b); d != "" {
+		t.Errorf("resultDiff of equal records: %q", d)
 	}
 }
