@@ -228,7 +228,8 @@ func (b *Batcher) startEpoch(e int64) {
 // Next fills x (batch×C×H×W values, sample after sample) and y (batch
 // labels) with the next batch and returns its size: always the batch size,
 // except for the last batch of an epoch under TailPartial. It panics if the
-// buffers are too small.
+// buffers are too small, or if a streamed data set's file cannot be read
+// any more (the machine failing: the files were checked when opened).
 func (b *Batcher) Next(x []float32, y []uint8) int {
 	checkBuffers(b.d, b.batch, x, y)
 	s := b.d.SampleSize()
