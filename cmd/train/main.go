@@ -63,6 +63,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	defer release()
+	if err := checkUnfinished(cfg.CheckpointPath, resume); err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return exitUsage
+	}
 	if stale > 0 {
 		fmt.Fprintf(stdout, "removed %d temporary file(s) left by an earlier run that was killed\n", stale)
 	}

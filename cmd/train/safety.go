@@ -170,6 +170,21 @@ func prepareOutputs(out, ckpt string) (release func(), stale int, err error) {
 	return release, stale, nil
 }
 
+// checkUnfinished refuses to start a run that would overwrite the
+// checkpoint of an unfinished one (one that resume does not continue):
+// its progress would be lost at the first checkpoint or interrupt.
+func checkUnfinished(ckpt, resume string) error {
+	if ckpt == "" || (resume != "" && samePath(ckpt, resume)) {
+		return nil
+	}
+	info, err := train.PeekCheckpoint(ckpt)
+	if err != nil || info.Iter >= info.Iters {
+		return nil // none, unreadable, or finished: nothing to lose
+	}
+	return usageError{fmt.Sprintf("%s holds an unfinished run (iteration %d of %d): continue it with --resume %s, or remove the file to start afresh",
+		ckpt, info.Iter, info.Iters, ckpt)}
+}
+
 func samePath(a, b string) bool {
 	x, err1 := filepath.Abs(a)
 	y, err2 := filepath.Abs(b)

@@ -250,6 +250,9 @@ func TestInterruptWritesRecordCurvesCheckpoint(t *testing.T) {
 	if !strings.Contains(stderr, "resume with --resume "+ck) {
 		t.Errorf("stderr does not say how to resume: %q", stderr)
 	}
+	// A fresh run into the same place would lose the unfinished run.
+	code, _, stderr = cmd(t, args(part)...)
+	oneLine(t, "fresh run over an unfinished checkpoint", code, stderr, 2, ck+" holds an unfinished run (iteration 5 of 40): continue it with --resume "+ck)
 	if code, _, stderr := cmd(t, append(args(part), "--resume", ck)...); code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
