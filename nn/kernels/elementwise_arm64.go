@@ -6,10 +6,10 @@ package kernels
 // elementwise_arm64.s. The *Asm functions receive slices already checked by
 // the exported functions (non-empty, long enough); the assembly does the
 // whole vectors (or whole 64-element mask words) and Go the short tails.
-// Bias addition, ReLU, the masks, Axpy, Scale and SumRows give the same bits
-// as the Go versions (Axpy fuses its multiply-add, as Go does on arm64);
-// Adam takes the steps of the AVX2 kernel (some multiply-adds fused).
-// AddBiasChannels, SumChannels and SumSquares run in Go.
+// Bias addition (per column or per channel), ReLU, the masks, Scale and
+// SumRows give the same bits as the Go versions; Axpy fuses its
+// multiply-add (as Go does on arm64); Adam takes the steps of the AVX2
+// kernel (some multiply-adds fused). SumChannels and SumSquares run in Go.
 
 // reluNEON sets y[i] = x[i] if x[i] > 0, else +0, for i < n; n is a
 // positive multiple of 16.
@@ -52,6 +52,11 @@ func scaleNEON(x *float32, n int, alpha float32)
 //go:noescape
 func addBiasNEON(x, bias *float32, rows, cols int)
 
+// addBiasChannelsNEON is addBiasChannelsGeneric (n, chans, hw ≥ 1).
+//
+//go:noescape
+func addBiasChannelsNEON(x, bias *float32, n, chans, hw int)
+
 // sumRowsNEON is sumRowsGeneric restricted to columns [0, 4·c4) of the
 // rows×cols matrix x (rows, c4 ≥ 1): the same additions in the same order.
 //
@@ -63,7 +68,7 @@ func addBiasAsm(x, bias []float32, rows, cols int) {
 }
 
 func addBiasChannelsAsm(x, bias []float32, n, chans, hw int) {
-	addBiasChannelsGeneric(x, bias, n, chans, hw)
+	addBiasChannelsNEON(&x[0], &bias[0], n, chans, hw)
 }
 
 func sumRowsAsm(dst, x []float32, rows, cols int) {

@@ -403,6 +403,60 @@ abnext:
 	BNE	abrow
 	RET
 
+// func addBiasChannelsNEON(x, bias *float32, n, chans, hw int)
+// n, chans and hw are positive.
+TEXT ·addBiasChannelsNEON(SB), NOSPLIT, $0-40
+	MOVD	x+0(FP), R0
+	MOVD	bias+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	chans+24(FP), R3
+	MOVD	hw+32(FP), R4
+
+bcsample:
+	MOVD	R1, R5
+	MOVD	R3, R6
+
+bcchan:
+	VLD1R.P	4(R5), [V16.S4]
+	MOVD	R4, R7
+	CMP	$16, R7
+	BLT	bc4
+
+bc16:
+	VLD1	(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	FADDV(0, 0, 16)
+	FADDV(1, 1, 16)
+	FADDV(2, 2, 16)
+	FADDV(3, 3, 16)
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB	$16, R7, R7
+	CMP	$16, R7
+	BGE	bc16
+
+bc4:
+	CMP	$4, R7
+	BLT	bc1
+	VLD1	(R0), [V0.S4]
+	FADDV(0, 0, 16)
+	VST1.P	[V0.S4], 16(R0)
+	SUB	$4, R7, R7
+	B	bc4
+
+bc1:
+	CBZ	R7, bcnext
+	FMOVS	(R0), F0
+	FADDS	F16, F0, F0
+	FMOVS.P	F0, 4(R0)
+	SUB	$1, R7, R7
+	B	bc1
+
+bcnext:
+	SUBS	$1, R6, R6
+	BNE	bcchan
+	SUBS	$1, R2, R2
+	BNE	bcsample
+	RET
+
 // func sumRowsNEON(dst, x *float32, rows, cols, c4 int)
 // rows and c4 are positive; columns [0, 4·c4) are summed.
 TEXT ·sumRowsNEON(SB), NOSPLIT, $0-40
