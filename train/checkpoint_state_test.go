@@ -145,3 +145,51 @@ func TestSaveCheckpointRefusesForeignPaths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadCheckpointState: whatever the header of an otherwise well-framed
+// checkpoint says, loading it is an error or a state the runner can train
+// from — never a panic, at load or at the next step.
+func FuzzLoadCheckpointState(f *testing.F) {
+	dir := f.TempDir()
+	c := tinyConfig(inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, KMax: 3, M: 2}, 0)
+	c.Iters, c.EvalEvery, c.TrainSize, c.TestSize = 8, 4, 200, 50
+	r, err := NewRunner(c)
+	if err != nil {
+		f.Skipf("no runner: %v", err)
+	}
+	for r.Iter < 4 {
+		r.Step()
+	}
+	good := filepath.Join(dir, "good.ckpt")
+	if err := r.SaveCheckpoint(good); err != nil {
+		f.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	h, payload, err := readCheckpoint(good, bytes.NewReader(data))
+	if err != nil {
+		f.Fatal(err)
+	}
+	hdr, _ := json.Marshal(h)
+	f.Add(hdr)
+	f.Add(bytes.Replace(hdr, []byte(`"iter":4`), []byte(`"iter":5`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"Step":3`), []byte(`"Step":9`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"opt_step":4`), []byte(`"opt_step":0`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"pos":`), []byte(`"pos":1`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"Selected":0`), []byte(`"Selected":7`), 1))
+	var floats []float32
+	for i := 0; i < len(payload); i += 4 {
+		floats = append(floats, math.Float32frombits(binary.LittleEndian.Uint32(payload[i:])))
+	}
+	path := filepath.Join(dir, "fuzz.ckpt")
+	f.Fuzz(func(t *testing.T, hdr []byte) {
+		if err := os.WriteFile(path, minimalCheckpoint(string(hdr), floats), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.LoadCheckpoint(path); err != nil {
+			return
+		}
+		if r.Iter < c.Iters {
+			r.Step()
+		}
+	})
+}
