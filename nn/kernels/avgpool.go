@@ -36,16 +36,10 @@ func AvgPool2DForward(c, h, w, k, stride, n int, x, y []float32) {
 func avgPoolFwdPlanes(h, w, k, stride, planes int, x, y []float32) {
 	oh, ow := AvgPoolOutSize(h, w, k, stride)
 	if k == 2 && stride == 2 {
-		asm := convUseAVX2()
-		n8 := ow / 8
 		for pl := 0; pl < planes; pl++ {
 			xp := x[pl*h*w : (pl+1)*h*w]
 			yp := y[pl*oh*ow : (pl+1)*oh*ow]
-			j0 := 0
-			if asm && n8 > 0 {
-				avgPool2FwdAVX2(xp, yp, oh, n8, w, ow)
-				j0 = 8 * n8
-			}
+			j0 := avgPool2FwdAsm(xp, yp, oh, w, ow)
 			avgPool2FwdGo(xp, yp, oh, j0, w, ow)
 		}
 		return
@@ -98,19 +92,13 @@ func AvgPool2DBackward(c, h, w, k, stride, n int, dy, dx []float32) {
 func avgPoolBwdPlanes(h, w, k, stride, planes int, dy, dx []float32) {
 	oh, ow := AvgPoolOutSize(h, w, k, stride)
 	if k == 2 && stride == 2 {
-		asm := convUseAVX2()
-		n8 := ow / 8
 		for pl := 0; pl < planes; pl++ {
 			dxp := dx[pl*h*w : (pl+1)*h*w]
 			dyp := dy[pl*oh*ow : (pl+1)*oh*ow]
 			if h != 2*oh || w != 2*ow {
 				clear(dxp)
 			}
-			j0 := 0
-			if asm && n8 > 0 {
-				avgPool2BwdAVX2(dyp, dxp, oh, n8, w, ow)
-				j0 = 8 * n8
-			}
+			j0 := avgPool2BwdAsm(dyp, dxp, oh, w, ow)
 			avgPool2BwdGo(dyp, dxp, oh, j0, w, ow)
 		}
 		return

@@ -16,3 +16,25 @@ func avgPool2FwdAVX2(x, y []float32, rows, n8, w, ow int)
 //
 //go:noescape
 func avgPool2BwdAVX2(dy, dx []float32, rows, n8, w, ow int)
+
+// avgPool2FwdAsm pools the first 8·⌊ow/8⌋ output columns of rows output
+// rows with avgPool2FwdAVX2 on the x86 assembly paths and returns how many
+// columns it did (0 on the generic path).
+func avgPool2FwdAsm(x, y []float32, rows, w, ow int) int {
+	n8 := ow / 8
+	if !useAVX2Helpers() || n8 == 0 {
+		return 0
+	}
+	avgPool2FwdAVX2(x, y, rows, n8, w, ow)
+	return 8 * n8
+}
+
+// avgPool2BwdAsm is the backward of avgPool2FwdAsm, with avgPool2BwdAVX2.
+func avgPool2BwdAsm(dy, dx []float32, rows, w, ow int) int {
+	n8 := ow / 8
+	if !useAVX2Helpers() || n8 == 0 {
+		return 0
+	}
+	avgPool2BwdAVX2(dy, dx, rows, n8, w, ow)
+	return 8 * n8
+}

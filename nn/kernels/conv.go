@@ -538,9 +538,6 @@ func convCol2im(dst []float32, hp, wp int, col []float32, ldc int, g convGeom, r
 	}
 }
 
-// convUseAVX2 reports whether the AVX2 assembly helpers may run.
-func convUseAVX2() bool { return haveAsmAVX2 && active != Generic }
-
 // convCopyRows copies rows rows of cols elements: dst[r·dstStride+q] =
 // src[r·srcStride+q]. dst and src must not overlap.
 func convCopyRows(dst, src []float32, rows, cols, dstStride, srcStride int) {
@@ -549,11 +546,9 @@ func convCopyRows(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	}
 	_ = dst[(rows-1)*dstStride+cols-1]
 	_ = src[(rows-1)*srcStride+cols-1]
-	if convUseAVX2() {
-		convCopyRowsAVX2(dst, src, rows, cols, dstStride, srcStride)
-		return
+	if !convCopyRowsAsm(dst, src, rows, cols, dstStride, srcStride) {
+		convCopyRowsGo(dst, src, rows, cols, dstStride, srcStride)
 	}
-	convCopyRowsGo(dst, src, rows, cols, dstStride, srcStride)
 }
 
 func convCopyRowsGo(dst, src []float32, rows, cols, dstStride, srcStride int) {
@@ -570,11 +565,9 @@ func convAddRows(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	}
 	_ = dst[(rows-1)*dstStride+cols-1]
 	_ = src[(rows-1)*srcStride+cols-1]
-	if convUseAVX2() {
-		convAddRowsAVX2(dst, src, rows, cols, dstStride, srcStride)
-		return
+	if !convAddRowsAsm(dst, src, rows, cols, dstStride, srcStride) {
+		convAddRowsGo(dst, src, rows, cols, dstStride, srcStride)
 	}
-	convAddRowsGo(dst, src, rows, cols, dstStride, srcStride)
 }
 
 func convAddRowsGo(dst, src []float32, rows, cols, dstStride, srcStride int) {
@@ -592,11 +585,9 @@ func convAddConst(dst, src []float32, b float32) {
 		return
 	}
 	_ = dst[len(src)-1]
-	if convUseAVX2() {
-		convAddConstAVX2(dst, src, b)
-		return
+	if !convAddConstAsm(dst, src, b) {
+		convAddConstGo(dst, src, b)
 	}
-	convAddConstGo(dst, src, b)
 }
 
 func convAddConstGo(dst, src []float32, b float32) {
@@ -608,8 +599,8 @@ func convAddConstGo(dst, src []float32, b float32) {
 
 // convSum32 returns Σ x[i] accumulated in float32 (in several partial sums).
 func convSum32(x []float32) float32 {
-	if convUseAVX2() {
-		return convSum32AVX2(x)
+	if s, ok := convSum32Asm(x); ok {
+		return s
 	}
 	return convSum32Go(x)
 }

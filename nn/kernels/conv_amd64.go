@@ -2,6 +2,46 @@
 
 package kernels
 
+// useAVX2Helpers reports whether the AVX2 helper kernels (row copies and
+// sums, pooling, the element-wise kernels) run: on the avx2 path, and on the
+// avx512 path, which has no kernels of its own for these.
+func useAVX2Helpers() bool { return active == AVX2 || active == AVX512 }
+
+// convCopyRowsAsm runs convCopyRowsAVX2 when the AVX2 helpers run and
+// reports whether it did.
+func convCopyRowsAsm(dst, src []float32, rows, cols, dstStride, srcStride int) bool {
+	if useAVX2Helpers() {
+		convCopyRowsAVX2(dst, src, rows, cols, dstStride, srcStride)
+	}
+	return useAVX2Helpers()
+}
+
+// convAddRowsAsm runs convAddRowsAVX2 when the AVX2 helpers run and
+// reports whether it did.
+func convAddRowsAsm(dst, src []float32, rows, cols, dstStride, srcStride int) bool {
+	if useAVX2Helpers() {
+		convAddRowsAVX2(dst, src, rows, cols, dstStride, srcStride)
+	}
+	return useAVX2Helpers()
+}
+
+// convAddConstAsm runs convAddConstAVX2 when the AVX2 helpers run and
+// reports whether it did.
+func convAddConstAsm(dst, src []float32, b float32) bool {
+	if useAVX2Helpers() {
+		convAddConstAVX2(dst, src, b)
+	}
+	return useAVX2Helpers()
+}
+
+// convSum32Asm returns convSum32AVX2(x) and true when the AVX2 helpers run.
+func convSum32Asm(x []float32) (float32, bool) {
+	if useAVX2Helpers() {
+		return convSum32AVX2(x), true
+	}
+	return 0, false
+}
+
 // convCopyRowsAVX2 copies rows rows of cols elements: for r < rows, q < cols,
 // dst[r*dstStride+q] = src[r*srcStride+q]. The caller checks the bounds;
 // dst and src must not overlap.

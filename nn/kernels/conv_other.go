@@ -2,23 +2,15 @@
 
 package kernels
 
-// convCopyRowsAVX2 is never called without assembly (haveAsmAVX2 is false); it
-// falls back to convCopyRowsGo.
-func convCopyRowsAVX2(dst, src []float32, rows, cols, dstStride, srcStride int) {
-	convCopyRowsGo(dst, src, rows, cols, dstStride, srcStride)
-}
+// A pure-Go build has no assembly helpers: the Go loops do the work.
 
-// convAddRowsAVX2 is never called without assembly; it falls back to convAddRowsGo.
-func convAddRowsAVX2(dst, src []float32, rows, cols, dstStride, srcStride int) {
-	convAddRowsGo(dst, src, rows, cols, dstStride, srcStride)
-}
+func convCopyRowsAsm(dst, src []float32, rows, cols, dstStride, srcStride int) bool { return false }
 
-// convAddConstAVX2 is never called without assembly; it falls back to
-// convAddConstGo.
-func convAddConstAVX2(dst, src []float32, b float32) { convAddConstGo(dst, src, b) }
+func convAddRowsAsm(dst, src []float32, rows, cols, dstStride, srcStride int) bool { return false }
 
-// convSum32AVX2 is never called without assembly; it falls back to convSum32Go.
-func convSum32AVX2(x []float32) float32 { return convSum32Go(x) }
+func convAddConstAsm(dst, src []float32, b float32) bool { return false }
+
+func convSum32Asm(x []float32) (float32, bool) { return 0, false }
 
 // A pure-Go build has no direct convolution kernels: convTable stays empty,
 // so convKernelsFor never selects the direct path and the three functions
