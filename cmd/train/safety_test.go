@@ -128,6 +128,8 @@ func TestOutValidatedBeforeWork(t *testing.T) {
 		ro := filepath.Join(dir, "ro")
 		os.Mkdir(ro, 0o500)
 		cases = append(cases, struct{ out, want string }{filepath.Join(ro, "out"), "cannot create the directory: permission denied"})
+	} else if runtime.GOOS == "linux" { // but not in /proc
+		cases = append(cases, struct{ out, want string }{"/proc/spad-test-out", "--out /proc/spad-test-out: cannot create the directory"})
 	}
 	for _, c := range cases {
 		code, stdout, stderr := cmd(t, tiny(c.out)...)
