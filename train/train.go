@@ -185,7 +185,7 @@ type Record struct {
 	FormatVersion int `json:"format_version"`
 	// Status is one of StatusCompleted, StatusInterrupted, StatusDiverged,
 	// StatusFailed (StatusRunning in a snapshot); StopReason says why a run
-	// stopped early and StoppedAt at which iteration.
+	// stopped early and StoppedAt how many iterations it had done then.
 	Status     string `json:"status"`
 	StopReason string `json:"stop_reason,omitempty"`
 	StoppedAt  int    `json:"stopped_at,omitempty"`
