@@ -5,6 +5,15 @@
 //
 // With no flags it trains SmallFCNet on the real MNIST shipped in the Go
 // module cache. Run with -h for every flag.
+//
+// Everything is checked before training starts, and nothing is replaced
+// that this program did not write: --out must be a directory (created if
+// needed) that no other training holds (a lock file, .train.lock), the
+// checkpoint path must be free or hold a checkpoint of a finished run.
+// Exit status: 0 done; 2 bad input, nothing trained; 1 diverged or results
+// not written (run.json marked "diverged" with the curves so far); 130
+// after SIGINT or SIGTERM (run.json marked "interrupted", curves and a
+// checkpoint to resume from).
 package main
 
 import (
