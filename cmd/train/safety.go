@@ -178,8 +178,8 @@ func checkUnfinished(ckpt, resume string) error {
 		return nil
 	}
 	info, err := train.PeekCheckpoint(ckpt)
-	if err != nil || info.Iter >= info.Iters {
-		return nil // none, unreadable, or finished: nothing to lose
+	if err != nil || info.Iter == 0 || info.Iter >= info.Iters {
+		return nil // none, unreadable, not started or finished: nothing to lose
 	}
 	return usageError{fmt.Sprintf("%s holds an unfinished run (iteration %d of %d): continue it with --resume %s, or remove the file to start afresh",
 		ckpt, info.Iter, info.Iters, ckpt)}
