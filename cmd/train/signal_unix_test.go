@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,5 +100,48 @@ func TestOutputFilesFollowUmask(t *testing.T) {
 				t.Errorf("umask %03o: %s mode %v, want %v", c.umask, f, st.Mode().Perm(), c.want)
 			}
 		}
+	}
+}
+
+// Two training processes into one --out: while the first trains, the
+// second is refused, naming the first; the first then ends normally.
+func TestTwoProcessesOneOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a network in child processes")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	child := func(args ...string) *exec.Cmd {
+		c := exec.Command(os.Args[0], append([]string{"--train-size", "300", "--test-size", "100", "--no-download", "--out", out}, args...)...)
+		c.Env = append(os.Environ(), "SPAD_TRAIN_AS_MAIN=1")
+		return c
+	}
+	first := child("--iters", "100000", "--eval-every", "5")
+	pipe, err := first.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firstErr strings.Builder
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "iter ") {
+	}
+	second := child("--iters", "10")
+	msg, err := second.CombinedOutput()
+	var ee *exec.ExitError
+	want := "is in use by another training (locked by process " + strconv.Itoa(first.Process.Pid)
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(msg), want) {
+		t.Errorf("second training: %v, output %q; want exit 2 and %q", err, msg, want)
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+	}
+	if err := first.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		if strings.Contains(firstErr.String(), "MNIST") {
+			t.Skipf("MNIST not available: %s", firstErr.String())
+		}
+		t.Errorf("first training: %v (%s)", err, firstErr.String())
 	}
 }
