@@ -216,15 +216,50 @@ func (s *Summary) Markdown() []byte {
 	return b.Bytes()
 }
 
-// Report reads dir/runs.jsonl and writes summary.csv, summary.md,
-// fig8.png and curves.png beside it. It returns the summary and any
-// warning about the file.
+// Report reads the finished runs of the sweep in dir (dir/runs and the
+// legacy dir/runs.jsonl) and writes summary.csv, summary.md, fig8.png and
+// curves.png (each figure also as SVG) into dir. It returns the summary and
+// any warning about the files.
 func Report(dir string) (*Summary, string, error) {
+	return report(dir, false)
+}
+
+// ReportProgress is Report for a sweep still running: the finished runs
+// and, from their checkpoints, the partial ones (labelled with the
+// iteration they reached) go into progress.md and progress-curves.png
+// (and .svg), leaving the final summary and figures alone.
+func ReportProgress(dir string) (*Summary, string, error) {
+	return report(dir, true)
+}
+
+func report(dir string, progress bool) (*Summary, string, error) {
 	path := filepath.Join(dir, RunsFile)
 	lines, warn, err := LoadLines(dir) // dir/runs and the legacy runs.jsonl
 	lines = Latest(lines)
+	if progress && isNoRuns(err) {
+		err = nil
+	}
 	if err != nil {
 		return nil, warn, err
+	}
+	if progress {
+		part, perr := PartialLines(dir)
+		if perr != nil {
+			return nil, warn, perr
+		}
+		lines = append(lines, part...)
+		if len(lines) == 0 {
+			return nil, warn, fmt.Errorf("%s: no finished runs and no checkpoints yet", dir)
+		}
+		s, err := Summarize(lines)
+		if err != nil {
+			return nil, warn, err
+		}
+		s.Suite += " (in progress)"
+		if err := train.WriteFileAtomic(filepath.Join(dir, "progress.md"), s.Markdown()); err != nil {
+			return s, warn, err
+		}
+		return s, warn, s.PlotCurves(filepath.Join(dir, "progress-curves.png"))
 	}
 	s, err := Summarize(lines)
 	if err != nil {

@@ -133,3 +133,42 @@ func StatusOf(dir string, jobs []Job) ([]RunStatus, error) {
 	}
 	return out, nil
 }
+
+// PartialLines returns, for every run of the sweep in dir (as recorded in
+// dir/sweep.json) that is not finished at its horizon but has a mid-run
+// checkpoint, a line whose record holds what the checkpoint knows: the
+// learning curves so far and the memory measured so far. Its Setting
+// says how far the run is ("baseline (at 3,000 of 20,000)"), so that
+// progress figures cannot be mistaken for finished results.
+func PartialLines(dir string) ([]Line, error) {
+	info, err := ReadSweepInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := Status(dir)
+	if err != nil {
+		return nil, err
+	}
+	partial := map[string]bool{}
+	for _, st := range sts {
+		partial[st.ID] = st.State == StatePartial
+	}
+	var out []Line
+	for _, j := range info.Suite.Jobs(info.Quick, datasets.Options{}) {
+		if !partial[j.ID] {
+			continue
+		}
+		ck, err := train.PeekCheckpoint(CheckpointPath(dir, j.ID))
+		if err != nil || len(ck.Curves) == 0 {
+			continue
+		}
+		last := ck.Curves[len(ck.Curves)-1]
+		rec := &train.Record{Model: ck.Model, Dataset: ck.Dataset, Estimator: ck.Estimator,
+			EstimatorMode: j.Config.Estimator.Mode.String(), Dropout: ck.Dropout, Iters: ck.Iters, Batch: ck.Batch,
+			TrainEvalSize: j.Config.TrainEvalSize, PeakHeapBytes: ck.PeakHeap, TrainHeapBytes: ck.TrainHeap,
+			TestAccuracy: last.TestAccuracy, TestLoss: last.TestLoss, TrainLoss: last.TrainLoss, Curves: ck.Curves}
+		out = append(out, Line{ID: j.ID, Suite: j.Suite, Repeat: j.Repeat, Record: rec,
+			Setting: fmt.Sprintf("%s (at %s of %s)", j.Setting, thousands(int64(ck.Iter)), thousands(int64(ck.Iters)))})
+	}
+	return out, nil
+}

@@ -440,7 +440,11 @@ func (r *Runner) LoadCheckpoint(path string) error {
 // CheckpointInfo is what PeekCheckpoint reads from a checkpoint's header.
 type CheckpointInfo struct {
 	Model, Dataset, Estimator string
-	Iter, Iters               int // iteration reached, horizon of the run that wrote it
+	Iter, Iters               int     // iteration reached, horizon of the run that wrote it
+	Batch                     int     // batch size
+	Dropout                   float64 // forward dropout probability
+	Curves                    []Point // the evaluations so far
+	PeakHeap, TrainHeap       uint64  // memory measured so far (0 in older files)
 }
 
 // PeekCheckpoint verifies the checkpoint at path and returns its header's
@@ -455,7 +459,8 @@ func PeekCheckpoint(path string) (CheckpointInfo, error) {
 	if err != nil {
 		return CheckpointInfo{}, err
 	}
-	return CheckpointInfo{Model: h.Model, Dataset: h.Dataset, Estimator: h.Estimator, Iter: h.Iter, Iters: h.Iters}, nil
+	return CheckpointInfo{Model: h.Model, Dataset: h.Dataset, Estimator: h.Estimator, Iter: h.Iter, Iters: h.Iters,
+		Batch: h.Batch, Dropout: h.Dropout, Curves: h.Curves, PeakHeap: h.PeakHeap, TrainHeap: h.TrainHeap}, nil
 }
 
 // restoreOpt sets the optimiser's step; its buffers were written in place.

@@ -334,6 +334,7 @@ per setting).
 func report(args []string, stdout, stderr io.Writer) error {
 	fs, parse := newFlags("report", reportDoc, stderr)
 	in := fs.String("in", "", "sweep directory")
+	progress := fs.Bool("progress", false, "a sweep still running: finished runs and, from their checkpoints, partial ones into progress.md and progress-curves.png")
 	if err := parse(args); err != nil {
 		return err
 	}
@@ -342,6 +343,18 @@ func report(args []string, stdout, stderr io.Writer) error {
 	}
 	if st, err := os.Stat(*in); err != nil || !st.IsDir() {
 		return usageError{fmt.Sprintf("--in %s: not a directory", *in)}
+	}
+	if *progress {
+		s, warn, err := bench.ReportProgress(*in)
+		if warn != "" {
+			fmt.Fprintln(stdout, "warning:", warn)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s", s.Markdown())
+		fmt.Fprintf(stdout, "wrote %s, %s\n", filepath.Join(*in, "progress.md"), filepath.Join(*in, "progress-curves.png"))
+		return nil
 	}
 	return writeReport(*in, stdout)
 }

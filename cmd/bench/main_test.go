@@ -272,6 +272,16 @@ func TestSweepMidRunResumeAndExtend(t *testing.T) {
 		t.Errorf("status of the interrupted sweep: %d\n%s", code, stdout)
 	}
 
+	code, stdout, _ = runCmd(context.Background(), "report", "--in", cut, "--progress")
+	if code != 0 || !strings.Contains(stdout, "spad (at ") {
+		t.Errorf("progress report of the interrupted sweep: %d\n%s", code, stdout)
+	}
+	for _, f := range []string{"progress.md", "progress-curves.png", "progress-curves.svg"} {
+		if st, err := os.Stat(filepath.Join(cut, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+
 	code, stdout, stderr = runCmd(context.Background(), append(base, "--out", cut)...)
 	if code != 0 || !strings.Contains(stdout, "resuming at iteration") {
 		t.Fatalf("resumed sweep: status %d\n%s%s", code, stdout, stderr)
