@@ -851,3 +851,47 @@ func TestConvLoweredRowBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestConvThreadsBitwise checks, on every path, that the three convolution
+// kernels give the same bits with one and two threads (shapes of
+// SmallConvNet's layers and a few edge cases of the direct path).
+func TestConvThreadsBitwise(t *testing.T) {
+	shapes := []ConvShape{
+		{C: 3, H: 32, W: 32, K: 16, KH: 5, KW: 5, Stride: 1, Pad: 2},
+		{C: 16, H: 16, W: 16, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2},
+		{C: 9, H: 3, W: 48, K: 13, KH: 3, KW: 3, Stride: 1, Pad: 1},
+		{C: 2, H: 7, W: 8, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},
+		{C: 3, H: 7, W: 5, K: 4, KH: 3, KW: 3, Stride: 2, Pad: 1},
+	}
+	convForEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(3))
+		for _, s := range shapes {
+			n := 5
+			x := convRand(rng, n*s.InSize())
+			w := convRand(rng, s.WeightSize())
+			b := convRand(rng, s.K)
+			dy := convRand(rng, n*s.OutSize())
+			scratch := make([]float32, ConvScratchSize(s, n))
+			var outs [2][4][]float32
+			for i, th := range []int{1, 2} {
+				y := make([]float32, n*s.OutSize())
+				dx := make([]float32, n*s.InSize())
+				dw := make([]float32, s.WeightSize())
+				db := make([]float32, s.K)
+				convWithThreads(th, func() {
+					Conv2DForward(s, n, x, w, b, y, scratch)
+					Conv2DBackwardData(s, n, dy, w, dx, scratch)
+					Conv2DBackwardFilter(s, n, x, dy, dw, db, scratch)
+				})
+				outs[i] = [4][]float32{y, dx, dw, db}
+			}
+			for k, name := range []string{"y", "dx", "dw", "db"} {
+				for i := range outs[0][k] {
+					if !sameBits(outs[0][k][i], outs[1][k][i]) {
+						t.Fatalf("%+v: %s[%d] = %g with 1 thread, %g with 2", s, name, i, outs[0][k][i], outs[1][k][i])
+					}
+				}
+			}
+		}
+	})
+}
