@@ -113,8 +113,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("batch must be in [1, %d], got %d", MaxBatch, c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("learning rate must be a positive number, got %g", c.LR)
-	case !(c.WD >= 0) || math.IsInf(c.WD, 0):
-		return fmt.Errorf("weight decay must be ≥ 0, got %g", c.WD)
+	case !(c.WD >= 0 && c.WD < 1):
+		// An L2 coefficient of 1 or more outweighs the gradient of any
+		// loss the networks reach: Adam shrinks the weights to zero (a
+		// uniform guess), SGD blows up. Neither is a run.
+		return fmt.Errorf("weight decay must be in [0, 1), got %g", c.WD)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
 	case c.Momentum != 0 && strings.ToLower(c.Optimizer) != "sgd":
