@@ -224,7 +224,14 @@ func LoadCIFAR10With(opt Options) (train, test *Dataset, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if opt.resolve("cifar10") == Stream {
+	switch opt.resolve("cifar10") {
+	case Stream:
+		if opt.Mode == Auto {
+			if train, test, err = OpenCIFAR10Dir(dir, opt); err == nil {
+				return train, test, nil
+			}
+			break // no usable cache directory, say: read into memory
+		}
 		return OpenCIFAR10Dir(dir, opt)
 	}
 	return ReadCIFAR10Dir(dir)

@@ -152,7 +152,14 @@ func LoadMNISTWith(opt Options) (train, test *Dataset, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if opt.resolve("mnist") == Stream {
+	switch opt.resolve("mnist") {
+	case Stream:
+		if opt.Mode == Auto {
+			if train, test, err = OpenMNISTDir(dir, opt); err == nil {
+				return train, test, nil
+			}
+			break // no usable cache directory, say: read into memory
+		}
 		return OpenMNISTDir(dir, opt)
 	}
 	return ReadMNISTDir(dir)

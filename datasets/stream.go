@@ -25,7 +25,9 @@ const (
 	// decompressed once into the cache directory. The batches are bitwise
 	// those of Memory.
 	Stream
-	// Auto picks each data set's default mode (see DefaultMode).
+	// Auto picks each data set's default mode (see DefaultMode); when
+	// streaming cannot be set up (no writable cache directory for a gzipped
+	// file, say) it reads the data into memory instead.
 	Auto
 )
 
@@ -187,15 +189,18 @@ func rawPath(path string, opt *Options) (string, error) {
 	if st, err := os.Stat(out); err == nil && st.Mode().IsRegular() {
 		return out, nil // written whole by an earlier run (renamed into place)
 	}
+	cacheErr := func(err error) error {
+		return fmt.Errorf("datasets: decompressing %s into the cache for streaming: %w", path, err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("datasets: %w", err)
+		return "", cacheErr(err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", fmt.Errorf("datasets: %w", err)
+		return "", cacheErr(err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("datasets: %w", err)
+		return "", cacheErr(err)
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
@@ -208,19 +213,19 @@ func rawPath(path string, opt *Options) (string, error) {
 		tmp.Close()
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			return "", fmt.Errorf("datasets: decompressing %s: %w", path, err)
+			return "", cacheErr(err)
 		}
 		return "", gzipError(path, err)
 	}
 	if err := bw.Flush(); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("datasets: decompressing %s: %w", path, err)
+		return "", cacheErr(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("datasets: decompressing %s: %w", path, err)
+		return "", cacheErr(err)
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", fmt.Errorf("datasets: %w", err)
+		return "", cacheErr(err)
 	}
 	return out, nil
 }

@@ -396,3 +396,22 @@ func BenchmarkBatcherNext(b *testing.B) {
 		}
 	}
 }
+
+// Auto falls back on memory when streaming cannot be set up: here the
+// cache directory, needed to decompress the gzipped files, is a file.
+func TestAutoFallsBackOnMemory(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	writeMNIST(t, dir, 5, 3, 2, 2)
+	notDir := filepath.Join(t.TempDir(), "file")
+	writeFiles(t, filepath.Dir(notDir), map[string][]byte{"file": []byte("x")})
+	_, _, err := Load("mnist", Options{Dir: dir, CacheDir: notDir, Mode: Stream})
+	wantErr(t, err, "train-images-idx3-ubyte.gz")
+	tr, te, err := Load("mnist", Options{Dir: dir, CacheDir: notDir, Mode: Auto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Streamed() || te.Streamed() || tr.N != 5 {
+		t.Errorf("auto without a cache: streamed %v/%v, %d samples", tr.Streamed(), te.Streamed(), tr.N)
+	}
+}

@@ -133,3 +133,33 @@ func TestStreamRunMatchesMemory(t *testing.T) {
 		t.Errorf("streamed run holds %d data bytes, in memory %d", rs.DataBytes, rm.DataBytes)
 	}
 }
+
+// BenchmarkStepDataMode times training steps of SmallFCNet (MNIST) and
+// SmallConvNet (CIFAR-10) with the data held in memory and streamed from
+// disk; the ratio of the two is what streaming costs a step. Skipped where
+// the data sets are not on the machine.
+func BenchmarkStepDataMode(b *testing.B) {
+	cache := b.TempDir()
+	for _, model := range []string{"smallfc", "smallconv"} {
+		for _, mode := range []datasets.Mode{datasets.Memory, datasets.Stream} {
+			b.Run(model+"/"+mode.String(), func(b *testing.B) {
+				r, err := NewRunner(Config{Model: model, Iters: 1_000_000, Seed: 1,
+					Data: datasets.Options{NoDownload: true, Mode: mode, CacheDir: cache}})
+				if err != nil && strings.Contains(err.Error(), "not found") {
+					b.Skip(err)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer r.Train.Close()
+				defer r.Test.Close()
+				r.Step() // first touches of every buffer
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					r.Step()
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/step")
+			})
+		}
+	}
+}
