@@ -123,7 +123,7 @@ func (d *Dataset) std(c int) float32 {
 // reference form of what the batch iterators do through a lookup table.
 func (d *Dataset) Normalize(dst []float32, i int) {
 	plane := d.H * d.W
-	src := d.sample(make([]uint8, d.SampleSize()), i)
+	src := d.Sample(i)
 	dst = dst[:len(src)]
 	for c := 0; c < d.C; c++ {
 		m, s := d.mean(c), d.std(c)
