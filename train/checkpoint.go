@@ -14,7 +14,7 @@ import (
 
 	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/inject"
-	"github.com/spadlab/spad/layers"
+	"github.com/spadlab/spad/nn"
 )
 
 // A checkpoint file is:
@@ -99,7 +99,7 @@ func (r *Runner) tensors() ([]ckptTensor, [][]float32) {
 	return meta, data
 }
 
-func (r *Runner) header() *ckptHeader {
+func (r *Runner) header() (*ckptHeader, error) {
 	c := r.Cfg
 	h := &ckptHeader{
 		Model: c.Model, Dataset: c.Dataset, Estimator: c.Estimator.String(), Dropout: c.Dropout,
@@ -113,16 +113,54 @@ func (r *Runner) header() *ckptHeader {
 	}
 	rec := r.Record()
 	h.PeakHeap, h.TrainHeap = rec.PeakHeapBytes, rec.TrainHeapBytes
-	for _, l := range r.Net.Layers {
-		var st *inject.SchedulerState
-		if s, ok := l.(layers.Scheduled); ok && s.Scheduler() != nil {
-			v := s.Scheduler().State()
-			st = &v
-		}
-		h.Schedulers = append(h.Schedulers, st)
+	var err error
+	if h.Schedulers, err = schedulerStates(r.Net); err != nil {
+		return nil, err
 	}
 	h.Tensors, _ = r.tensors()
-	return h
+	return h, nil
+}
+
+// schedulerStates returns the layers' states (nn.Stateful) as the version-1
+// header holds them: one inject.SchedulerState per layer, nil for a layer
+// without state. A layer whose state is something else cannot be written
+// in that layout and is an error naming it.
+func schedulerStates(net *nn.Network) ([]*inject.SchedulerState, error) {
+	raw, err := net.States()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*inject.SchedulerState, len(raw))
+	for i, b := range raw {
+		if len(b) == 0 || string(b) == "null" {
+			continue
+		}
+		var st inject.SchedulerState
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&st); err != nil {
+			return nil, fmt.Errorf("layer %d (%s) keeps a state that is not an estimator scheduler's; a Runner checkpoint holds only those (use train.SaveCheckpoint)", i, net.Layers[i].Name())
+		}
+		out[i] = &st
+	}
+	return out, nil
+}
+
+// rawStates turns version-1 scheduler states into the layer states
+// nn.Network.RestoreStates takes.
+func rawStates(states []*inject.SchedulerState) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(states))
+	for i, st := range states {
+		if st == nil {
+			continue
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // CheckCheckpointPath reports whether a checkpoint may be written at path:
@@ -183,7 +221,11 @@ func (r *Runner) SaveCheckpoint(path string) error {
 			}
 		}
 	}
-	hdr, err := json.Marshal(r.header())
+	h, err := r.header()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s not written: %w", path, err)
+	}
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return err
 	}
@@ -367,10 +409,12 @@ func (r *Runner) LoadCheckpoint(path string) error {
 			return bad("tensor %d is %s[%d], this run has %s[%d]", i, t.Name, t.Len, meta[i].Name, meta[i].Len)
 		}
 	}
-	var scheds []*inject.Scheduler
+	cur, err := r.Net.States()
+	if err != nil {
+		return bad("%v", err)
+	}
 	for i, l := range r.Net.Layers {
-		s, ok := l.(layers.Scheduled)
-		has := ok && s.Scheduler() != nil
+		has := len(cur[i]) != 0 && string(cur[i]) != "null"
 		if has != (h.Schedulers[i] != nil) {
 			return bad("layer %d (%s) scheduler state does not match the network", i, l.Name())
 		}
@@ -378,29 +422,21 @@ func (r *Runner) LoadCheckpoint(path string) error {
 			if st := h.Schedulers[i]; st.Step != int64(h.Iter)-1 {
 				return bad("layer %d (%s) scheduler is at step %d, the run at iteration %d (inconsistent file)", i, l.Name(), st.Step, h.Iter)
 			}
-			scheds = append(scheds, s.Scheduler())
 		}
+	}
+	saved, err := rawStates(h.Schedulers)
+	if err != nil {
+		return bad("%v", err)
+	}
+	restorer, ok := r.Opt.(OptimizerRestorer)
+	if !ok {
+		return bad("optimizer %s cannot restore its state (it does not implement train.OptimizerRestorer)", r.Opt.Name())
 	}
 	// Restore; on a failure, put back what was restored already.
-	var before []inject.SchedulerState
-	for _, s := range scheds {
-		before = append(before, s.State())
-	}
-	undo := func() {
-		for j, st := range before {
-			_ = scheds[j].Restore(st)
-		}
-	}
-	k := 0
-	for i := range r.Net.Layers {
-		if h.Schedulers[i] == nil {
-			continue
-		}
-		if err := scheds[k].Restore(*h.Schedulers[i]); err != nil {
-			undo()
-			return bad("layer %d: %v", i, err)
-		}
-		k++
+	undo := func() { _ = r.Net.RestoreStates(cur) }
+	if err := r.Net.RestoreStates(saved); err != nil {
+		undo()
+		return bad("%v", err)
 	}
 	if err := r.batcher.SetState(h.Batcher); err != nil {
 		undo()
@@ -415,7 +451,7 @@ func (r *Runner) LoadCheckpoint(path string) error {
 	}
 	st := r.Opt.State()
 	st.Step = h.OptStep
-	if err := restoreOpt(r, st); err != nil {
+	if err := restorer.Restore(r.Net.Params(), st); err != nil {
 		return bad("%v", err)
 	}
 	r.Iter = h.Iter
@@ -461,17 +497,4 @@ func PeekCheckpoint(path string) (CheckpointInfo, error) {
 	}
 	return CheckpointInfo{Model: h.Model, Dataset: h.Dataset, Estimator: h.Estimator, Iter: h.Iter, Iters: h.Iters,
 		Batch: h.Batch, Dropout: h.Dropout, Curves: h.Curves, PeakHeap: h.PeakHeap, TrainHeap: h.TrainHeap}, nil
-}
-
-// restoreOpt sets the optimiser's step; its buffers were written in place.
-func restoreOpt(r *Runner, st OptimizerState) error {
-	switch o := r.Opt.(type) {
-	case *Adam:
-		o.t = st.Step
-	case *SGD:
-		o.t = st.Step
-	default:
-		return errors.New("optimizer does not support checkpoints")
-	}
-	return nil
 }

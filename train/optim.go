@@ -20,6 +20,14 @@ type Optimizer interface {
 	State() OptimizerState
 }
 
+// OptimizerRestorer is implemented by optimizers whose state a checkpoint
+// can restore (Adam and SGD): with State, it is the optimiser's side of what
+// nn.Stateful is for layers. Restore sets the step count and copies the
+// buffers, laid out as State returns them, for the parameters params.
+type OptimizerRestorer interface {
+	Restore(params []*nn.Param, s OptimizerState) error
+}
+
 // OptimizerState is the restorable state of an optimizer: its step count and
 // per-parameter moment buffers, in parameter order.
 type OptimizerState struct {
