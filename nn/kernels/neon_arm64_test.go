@@ -110,3 +110,38 @@ func TestMicroKernelNEONSpecial(t *testing.T) {
 		}
 	}
 }
+
+// TestPackNEON checks the NEON packing of A (m×k) and of a transposed B
+// (n×k) against their Go meaning, for depths with and without a remainder
+// of whole groups of four and with offsets in every direction.
+func TestPackNEON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 3))
+	for _, kc := range []int{1, 3, 4, 5, 8, 13, 256} {
+		const i, pc = 3, 2
+		ld := pc + kc + 5
+		s := randSlice(rng, (i+12)*ld)
+		da := make([]float32, 8*kc+1)
+		da[8*kc] = 7
+		packA8N(da, s, ld, i, pc, kc)
+		for q := 0; q < kc; q++ {
+			for r := 0; r < 8; r++ {
+				if da[q*8+r] != s[(i+r)*ld+pc+q] {
+					t.Fatalf("packA8N kc=%d: d[%d] = %v, want %v", kc, q*8+r, da[q*8+r], s[(i+r)*ld+pc+q])
+				}
+			}
+		}
+		db := make([]float32, 12*kc+1)
+		db[12*kc] = 7
+		packB12T(db, s, ld, i, pc, kc)
+		for q := 0; q < kc; q++ {
+			for c := 0; c < 12; c++ {
+				if db[q*12+c] != s[(i+c)*ld+pc+q] {
+					t.Fatalf("packB12T kc=%d: d[%d] = %v, want %v", kc, q*12+c, db[q*12+c], s[(i+c)*ld+pc+q])
+				}
+			}
+		}
+		if da[8*kc] != 7 || db[12*kc] != 7 {
+			t.Fatalf("kc=%d: packing wrote past the panel", kc)
+		}
+	}
+}

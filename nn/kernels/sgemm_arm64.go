@@ -27,17 +27,80 @@ func kernelNEON(k, n int, a, b, c []float32, ldc int, alpha, beta float32) {
 	sgemmKernel8x12(k, n, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
 
+// packA8NEON packs 4·n4 depths of an 8-row micro-panel of a
+// non-transposed A, transposing 4×4 blocks in registers. Its pure-Go
+// meaning, with a addressing element (i, pc) of A (stored m×k with row
+// stride lda):
+//
+//	for q := 0; q < 4*n4; q++ {
+//		for r := 0; r < 8; r++ {
+//			d[q*8+r] = a[r*lda+q]
+//		}
+//	}
+//
+//go:noescape
+func packA8NEON(d, a *float32, lda, n4 int)
+
+// packB12TNEON packs 4·n4 depths of a 12-column micro-panel of a
+// transposed B. Its pure-Go meaning, with b addressing element (j, pc) of
+// B (stored n×k with row stride ldb):
+//
+//	for q := 0; q < 4*n4; q++ {
+//		for c := 0; c < 12; c++ {
+//			d[q*12+c] = b[c*ldb+q]
+//		}
+//	}
+//
+//go:noescape
+func packB12TNEON(d, b *float32, ldb, n4 int)
+
+// packA8N packs a full 8-row micro-panel of a non-transposed A:
+// packA8NEON for whole groups of four depths, Go for the rest.
+func packA8N(d, a []float32, lda, i, pc, kc int) {
+	d = d[:8*kc]
+	n4 := kc / 4
+	if n4 > 0 {
+		_ = a[(i+7)*lda+pc+4*n4-1]
+		packA8NEON(&d[0], &a[i*lda+pc], lda, n4)
+	}
+	for r := 0; r < 8; r++ {
+		s := a[(i+r)*lda+pc+4*n4 : (i+r)*lda+pc+kc]
+		for q, v := range s {
+			d[(4*n4+q)*8+r] = v
+		}
+	}
+}
+
+// packB12T packs a full 12-column micro-panel of a transposed B:
+// packB12TNEON for whole groups of four depths, Go for the rest.
+func packB12T(d, b []float32, ldb, j, pc, kc int) {
+	d = d[:12*kc]
+	n4 := kc / 4
+	if n4 > 0 {
+		_ = b[(j+11)*ldb+pc+4*n4-1]
+		packB12TNEON(&d[0], &b[j*ldb+pc], ldb, n4)
+	}
+	for c := 0; c < 12; c++ {
+		s := b[(j+c)*ldb+pc+4*n4 : (j+c)*ldb+pc+kc]
+		for q, v := range s {
+			d[(4*n4+q)*12+c] = v
+		}
+	}
+}
+
 func init() {
 	// Blocks sized for a Cortex-A72/A76 class core: a 12-column B
 	// micro-panel of depth 256 (12 KiB) and an 8-row A micro-panel (8 KiB)
 	// share a 32 KiB L1; the 128×256 A block (128 KiB) stays in L2; the
 	// 256×768 B block (768 KiB) fits a 1 MiB shared L2 (Raspberry Pi 4).
 	gemmTable[NEON] = &gemmParams{
-		mr:   8,
-		nr:   12,
-		mc:   128,
-		kc:   256,
-		nc:   768,
-		kern: kernelNEON,
+		mr:     8,
+		nr:     12,
+		mc:     128,
+		kc:     256,
+		nc:     768,
+		kern:   kernelNEON,
+		packAN: packA8N,
+		packBT: packB12T,
 	}
 }
