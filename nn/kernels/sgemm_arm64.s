@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// NEON (Advanced SIMD) SGEMM micro-kernel for arm64.
+// NEON (Advanced SIMD) SGEMM micro-kernel and packing routines for arm64.
 //
 // Go's arm64 assembler has no spelling for the by-element and the
 // arithmetic floating-point vector forms used here, so they are emitted as
