@@ -229,35 +229,7 @@ func (r *Runner) SaveCheckpoint(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		h := crc32.New(castagnoli)
-		mw := io.MultiWriter(w, h)
-		buf := make([]byte, 0, 1<<15)
-		buf = append(buf, ckptMagic...)
-		buf = binary.LittleEndian.AppendUint32(buf, ckptVersion)
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(hdr)))
-		if _, err := mw.Write(buf); err != nil {
-			return err
-		}
-		if _, err := mw.Write(hdr); err != nil {
-			return err
-		}
-		for _, d := range data {
-			for len(d) > 0 {
-				n := min(len(d), cap(buf)/4)
-				buf = buf[:0]
-				for _, v := range d[:n] {
-					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-				}
-				if _, err := mw.Write(buf); err != nil {
-					return err
-				}
-				d = d[n:]
-			}
-		}
-		_, err := w.Write(binary.LittleEndian.AppendUint32(buf[:0], h.Sum32()))
-		return err
-	})
+	return writeAtomic(path, func(w io.Writer) error { return writeFrame(w, ckptVersion, hdr, data) })
 }
 
 // CheckpointError is a checkpoint that cannot be used: unreadable, corrupt,
@@ -269,43 +241,74 @@ type CheckpointError struct {
 
 func (e *CheckpointError) Error() string { return fmt.Sprintf("checkpoint %s: %s", e.Path, e.Msg) }
 
-// readCheckpoint parses and verifies a checkpoint's framing and header.
-func readCheckpoint(path string, r io.Reader) (*ckptHeader, []byte, error) {
+// readFrame reads a checkpoint file of either version and verifies its
+// framing: magic, version, checksum and header length. It returns the
+// version, the JSON header and the tensor bytes that follow it.
+func readFrame(path string, r io.Reader) (version uint32, hdr, payload []byte, err error) {
 	bad := func(f string, a ...any) error { return &CheckpointError{path, fmt.Sprintf(f, a...)} }
 	data, err := io.ReadAll(io.LimitReader(r, 1<<34))
 	if err != nil {
-		return nil, nil, bad("%v", err)
+		return 0, nil, nil, bad("%v", err)
 	}
 	if len(data) < len(ckptMagic)+12 || string(data[:len(ckptMagic)]) != ckptMagic {
-		return nil, nil, bad("not a checkpoint (bad magic or too short: %d bytes)", len(data))
+		return 0, nil, nil, bad("not a checkpoint (bad magic or too short: %d bytes)", len(data))
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if v := binary.LittleEndian.Uint32(data[8:]); v != ckptVersion {
-		return nil, nil, bad("version %d, this program reads version %d", v, ckptVersion)
+	if v := binary.LittleEndian.Uint32(data[8:]); v != ckptVersion && v != netVersion {
+		return 0, nil, nil, bad("version %d, this program reads versions %d and %d", v, ckptVersion, netVersion)
 	}
 	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, nil, bad("corrupt or truncated (checksum mismatch)")
+		return 0, nil, nil, bad("corrupt or truncated (checksum mismatch)")
 	}
 	n := binary.LittleEndian.Uint32(data[12:])
 	if n > maxHeader || int(n) > len(body)-16 {
-		return nil, nil, bad("header length %d exceeds the file", n)
+		return 0, nil, nil, bad("header length %d exceeds the file", n)
 	}
-	var h ckptHeader
-	dec := json.NewDecoder(bytes.NewReader(body[16 : 16+n]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
-		return nil, nil, bad("bad header: %v", err)
-	}
-	payload := body[16+n:]
+	return binary.LittleEndian.Uint32(data[8:]), body[16 : 16+n], body[16+n:], nil
+}
+
+// checkTensors checks that the tensors a header lists fill the payload
+// exactly.
+func checkTensors(path string, ts []ckptTensor, payload []byte) error {
 	total := 0
-	for _, t := range h.Tensors {
+	for _, t := range ts {
 		if t.Len < 0 || t.Len > len(payload)/4 {
-			return nil, nil, bad("tensor %s has invalid length %d", t.Name, t.Len)
+			return &CheckpointError{path, fmt.Sprintf("tensor %s has invalid length %d", t.Name, t.Len)}
 		}
 		total += t.Len
 	}
 	if total*4 != len(payload) {
-		return nil, nil, bad("tensor data is %d bytes, header describes %d", len(payload), total*4)
+		return &CheckpointError{path, fmt.Sprintf("tensor data is %d bytes, header describes %d", len(payload), total*4)}
+	}
+	return nil
+}
+
+// decodeHeader decodes a JSON header into h, refusing unknown fields.
+func decodeHeader(path string, hdr []byte, h any) error {
+	dec := json.NewDecoder(bytes.NewReader(hdr))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(h); err != nil {
+		return &CheckpointError{path, fmt.Sprintf("bad header: %v", err)}
+	}
+	return nil
+}
+
+// readCheckpoint parses and verifies a Runner's (version 1) checkpoint:
+// framing and header.
+func readCheckpoint(path string, r io.Reader) (*ckptHeader, []byte, error) {
+	v, hdr, payload, err := readFrame(path, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v != ckptVersion {
+		return nil, nil, &CheckpointError{path, fmt.Sprintf("is a network checkpoint (version %d, written by train.SaveCheckpoint), not a Runner's; load it with train.LoadCheckpoint", v)}
+	}
+	var h ckptHeader
+	if err := decodeHeader(path, hdr, &h); err != nil {
+		return nil, nil, err
+	}
+	if err := checkTensors(path, h.Tensors, payload); err != nil {
+		return nil, nil, err
 	}
 	return &h, payload, nil
 }
