@@ -263,17 +263,16 @@ type memoryAxis struct {
 
 // PlotFig8 draws the paper's Figure 8: test accuracy against memory as a
 // fraction of the baseline's largest, in one panel per memory measure
-// (peak train heap; bytes saved for backward). Each setting is one marker
+// (peak train heap; bytes saved for backward; the process's peak RSS when
+// the records have it). Each setting is one marker
 // at its mean, with standard-deviation error bars when it has repeats;
 // the region of settings strictly better than the baseline (more
 // accurate with less memory) is shaded. It writes path (PNG) and the
 // same figure as SVG beside it.
 func (s *Summary) PlotFig8(path string) error {
-	axes := []memoryAxis{
-		{"accuracy vs peak train heap", "peak train heap / baseline's",
-			func(r *train.Record) float64 { return frac(float64(r.TrainHeapBytes), s.RefHeap) }},
-		{"accuracy vs bytes saved for backward", "bytes saved for backward / baseline's",
-			func(r *train.Record) float64 { return frac(float64(r.SavedBytesPeak), s.RefSaved) }},
+	axes := []memoryAxis{s.Fig8Memory(AxisTrainHeap), s.Fig8Memory(AxisSaved)}
+	if s.hasRSS() {
+		axes = append(axes, s.Fig8Memory(AxisPeakRSS))
 	}
 	var row []*plot.Plot
 	for _, ax := range axes {
@@ -293,7 +292,7 @@ func (s *Summary) PlotFig8(path string) error {
 		p.Y.Min, p.Y.Max = lo-0.08*span, hi+0.08*span
 		p.X.Min, p.X.Max = 0, math.Max(1.1, p.X.Max*1.05)
 	}
-	return saveFigure(path, 28*vg.Centimeter, 11*vg.Centimeter,
+	return saveFigure(path, vg.Length(len(row))*13*vg.Centimeter+4*vg.Centimeter, 11*vg.Centimeter,
 		s.heading()+": test accuracy vs memory", [][]*plot.Plot{row}, newLegend(s, false))
 }
 
@@ -546,4 +545,16 @@ func (s *Summary) curvesPanel(sp curvePanel) (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// hasRSS reports whether every run recorded its process's peak RSS.
+func (s *Summary) hasRSS() bool {
+	for _, g := range s.Groups {
+		for _, l := range g.Runs {
+			if l.Record.PeakRSSBytes == 0 {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -180,6 +180,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		doReport  = fs.Bool("report", true, "write the report (figures, summary.csv, summary.md) when the sweep ends")
 		data      = fs.String("data", "", "data directory (default: search, see the README)")
 		noDL      = fs.Bool("no-download", false, "never download data; fail if it is not found")
+		dataMode  = fs.String("data-mode", "auto", dataModeDoc)
 		list      = fs.Bool("list", false, "print the runs of the suite and whether they are done, then exit")
 		iters     = fs.Int("iters", 0, "horizon of every run instead of the suite's (a longer one continues finished runs of an absolute-schedule suite)")
 		repeats   = fs.Int("repeats", 0, "bootstrap repeats of every setting instead of the suite's (more keep the runs done, r1 … rN)")
@@ -228,7 +229,11 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		dir = filepath.Join("out", "bench", s.Label(*quick))
 	}
-	jl := s.Jobs(*quick, datasets.Options{Dir: *data, NoDownload: *noDL})
+	mode, err := datasets.ParseMode(*dataMode)
+	if err != nil {
+		return usageError{"--data-mode: " + err.Error()}
+	}
+	jl := s.Jobs(*quick, datasets.Options{Dir: *data, NoDownload: *noDL, Mode: mode})
 	if *list {
 		lines, _, err := bench.LoadLines(dir)
 		if err != nil && !errors.Is(err, bench.ErrNoRuns) {
@@ -427,10 +432,13 @@ func perf(args []string, stdout, stderr io.Writer) error {
 	return bench.WritePerfTable(stdout, bench.Machine(), rows)
 }
 
+const dataModeDoc = "memory (samples held in memory), stream (read from disk per batch: far less resident memory, the same batches bit for bit) or auto (each data set's default: stream)"
+
 // suiteFlags are the flags that choose a suite and its runs, shared by
 // list, run, slurm and k8s.
 type suiteFlags struct {
 	suite, suiteFile, data  *string
+	dataMode                *string
 	quick, noDL             *bool
 	iters, repeats, ckEvery *int
 }
@@ -444,6 +452,7 @@ func addSuiteFlags(fs *flag.FlagSet) *suiteFlags {
 		repeats:   fs.Int("repeats", 0, "bootstrap repeats of every setting instead of the suite's (more keep the runs done, r1 … rN)"),
 		data:      fs.String("data", "", "data directory (default: search, see the README)"),
 		noDL:      fs.Bool("no-download", false, "never download data; fail if it is not found"),
+		dataMode:  fs.String("data-mode", "auto", dataModeDoc),
 		ckEvery:   fs.Int("checkpoint-every", bench.DefaultCheckpointEvery, "iterations between a run's checkpoints (0: none)"),
 	}
 }
@@ -499,10 +508,17 @@ func (f *suiteFlags) load() (*bench.Suite, []bench.Job, []string, error) {
 	if *f.noDL {
 		args = append(args, "--no-download")
 	}
+	mode, err := datasets.ParseMode(*f.dataMode)
+	if err != nil {
+		return nil, nil, nil, usageError{"--data-mode: " + err.Error()}
+	}
+	if *f.dataMode != "auto" {
+		args = append(args, "--data-mode", *f.dataMode)
+	}
 	if *f.ckEvery != bench.DefaultCheckpointEvery {
 		args = append(args, "--checkpoint-every", strconv.Itoa(*f.ckEvery))
 	}
-	return s, s.Jobs(*f.quick, datasets.Options{Dir: *f.data, NoDownload: *f.noDL}), args, nil
+	return s, s.Jobs(*f.quick, datasets.Options{Dir: *f.data, NoDownload: *f.noDL, Mode: mode}), args, nil
 }
 
 // every is the checkpoint cadence as SweepOptions and RunOptions take it.
