@@ -60,7 +60,9 @@ type Runner struct {
 }
 
 // NewRunner loads the data, builds the network and the optimiser for cfg
-// (after Defaults and Validate).
+// (after Defaults and Validate): a registered model (models.Get) on a data
+// set that datasets.Load knows. NewNetworkRunner runs any network on any
+// data set.
 func NewRunner(cfg Config) (*Runner, error) {
 	cfg, err := cfg.Defaults()
 	if err != nil {
@@ -84,6 +86,85 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if err := CheckBatchMemory(cfg, trainSet.Bytes()+testSet.Bytes()); err != nil {
 		return nil, err
 	}
+	return planRunner(cfg, spec, nil, trainSet, testSet)
+}
+
+// NewNetworkRunner returns a Runner that trains net, a network of any
+// layers (each with its own estimator, which the runner leaves as set),
+// on trainSet and evaluates it on testSet: any data set of the datasets
+// package, held in memory (a Dataset filled by the caller, then
+// Validate) or streamed from disk. The runner then offers everything
+// NewRunner's does: evaluation, records, memory figures and checkpoints
+// (SaveCheckpoint, LoadCheckpoint; cfg.CheckpointEvery in Run).
+//
+// cfg is used as for NewRunner, except that nothing comes from a model
+// registry: Model is a free name for records and checkpoints ("custom"
+// when empty), Dataset defaults to trainSet's name, Iters and LR must be
+// set, Batch defaults to 150, and Estimator and Dropout must be left zero
+// (they describe the registered models; net's layers carry their own).
+// Data, TrainSize, TestSize, TrainEvalSize and Bootstrap apply to the
+// data sets given.
+//
+// net may be unbuilt — it is then built at cfg.Batch, cfg.Chunk and
+// cfg.Seed after the data, so that the memory figures count the network
+// and optimiser alone — or built at batch cfg.Batch.
+func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.Dataset) (*Runner, error) {
+	switch {
+	case net == nil:
+		return nil, errors.New("train: NewNetworkRunner needs a network")
+	case trainSet == nil || testSet == nil:
+		return nil, errors.New("train: NewNetworkRunner needs a training and a test set")
+	case cfg.Estimator != (inject.Estimator{}) || cfg.Dropout != 0:
+		return nil, errors.New("train: NewNetworkRunner takes the estimators and dropout of the network's layers; leave Config.Estimator and Config.Dropout zero")
+	case cfg.Iters == 0 || cfg.LR == 0:
+		return nil, fmt.Errorf("train: NewNetworkRunner needs Config.Iters and Config.LR (there is no model default), got %d and %g", cfg.Iters, cfg.LR)
+	}
+	if cfg.Model == "" {
+		cfg.Model = "custom"
+	}
+	if cfg.Dataset == "" {
+		cfg.Dataset = trainSet.Name
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 150
+	}
+	cfg = cfg.protocolDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, d := range []*datasets.Dataset{trainSet, testSet} {
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+		if d.SampleSize() != net.In.Size() {
+			return nil, fmt.Errorf("train: the network takes %v samples but data set %s has %d×%d×%d", net.In, d.Name, d.C, d.H, d.W)
+		}
+	}
+	if net.Batch() != 0 && net.Batch() != cfg.Batch {
+		return nil, fmt.Errorf("train: the network is built at batch %d, the run has batch %d (pass an unbuilt network, or build it at the run's batch)", net.Batch(), cfg.Batch)
+	}
+	kernels.SetThreads(cfg.Threads)
+	if err := checkSizes(cfg, trainSet, testSet); err != nil {
+		return nil, err
+	}
+	spec := models.Spec{Name: cfg.Model, Dataset: cfg.Dataset, Input: net.In, Iters: cfg.Iters, LR: cfg.LR}
+	r, err := planRunner(cfg, spec, net, trainSet, testSet)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []*datasets.Dataset{trainSet, testSet} {
+		if d.Classes > r.Net.Classes() {
+			return nil, fmt.Errorf("train: data set %s has %d classes, the network's output has %d", d.Name, d.Classes, r.Net.Classes())
+		}
+	}
+	return r, nil
+}
+
+// planRunner plans a run of cfg (defaults filled, validated) on the data
+// sets: subsets, iterators, the network (spec.New when net is nil; net
+// built when it is not), the optimiser.
+func planRunner(cfg Config, spec models.Spec, net *nn.Network, trainSet, testSet *datasets.Dataset) (*Runner, error) {
+	var err error
 	r := &Runner{Cfg: cfg, Spec: spec, Train: trainSet, Test: testSet, Meter: NewMemMeter(), status: StatusRunning}
 	if cfg.TrainSize > 0 && cfg.TrainSize < trainSet.N {
 		if r.Train, err = trainSet.Slice(0, cfg.TrainSize); err != nil {
@@ -121,17 +202,19 @@ func NewRunner(cfg Config) (*Runner, error) {
 	runtime.GC()
 	r.baseHeap = r.Meter.HeapInuse()
 
-	r.Net = spec.New(models.Options{Dropout: cfg.Dropout, Estimator: cfg.Estimator})
-	if err := r.Net.Build(cfg.Batch, cfg.Chunk, cfg.Seed); err != nil {
-		return nil, err
+	if net == nil {
+		net = spec.New(models.Options{Dropout: cfg.Dropout, Estimator: cfg.Estimator})
+	}
+	r.Net = net
+	if r.Net.Batch() == 0 {
+		if err := r.Net.Build(cfg.Batch, cfg.Chunk, cfg.Seed); err != nil {
+			return nil, err
+		}
 	}
 	if r.Opt, err = NewOptimizer(cfg.Optimizer, cfg.Momentum, cfg.WD); err != nil {
 		return nil, err
 	}
-	switch o := r.Opt.(type) {
-	case *Adam:
-		o.Init(r.Net.Params())
-	case *SGD:
+	if o, ok := r.Opt.(optInit); ok {
 		o.Init(r.Net.Params())
 	}
 	r.Sched = StepDecay{Base: cfg.LR, Factor: cfg.LRFactor, Every: max(1, cfg.Iters/cfg.LRSteps)}

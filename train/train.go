@@ -89,6 +89,12 @@ func (c Config) Defaults() (Config, error) {
 	if c.LR == 0 {
 		c.LR = spec.LR
 	}
+	return c.protocolDefaults(), nil
+}
+
+// protocolDefaults fills the zero fields that do not depend on a model:
+// optimiser, learning-rate decay and evaluation cadence.
+func (c Config) protocolDefaults() Config {
 	if c.Optimizer == "" {
 		c.Optimizer = "adam"
 	}
@@ -101,7 +107,7 @@ func (c Config) Defaults() (Config, error) {
 	if c.EvalEvery == 0 {
 		c.EvalEvery = max(1, c.Iters/10)
 	}
-	return c, nil
+	return c
 }
 
 // Validate reports the first invalid setting with a one-line message.

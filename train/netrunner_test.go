@@ -1,0 +1,211 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
+	"github.com/spadlab/spad/layers"
+	"github.com/spadlab/spad/nn"
+)
+
+// blobImages is a small data set held in memory: n 1×4×4 images of 3
+// classes (Gaussian clusters quantised to bytes).
+func blobImages(name string, n int, seed uint64) *datasets.Dataset {
+	x, y := clusters(n, 16, 3, seed)
+	pix := make([]uint8, len(x))
+	for i, v := range x {
+		pix[i] = uint8(max(0, min(255, 128+24*v)))
+	}
+	return &datasets.Dataset{Name: name, N: n, C: 1, H: 4, W: 4, Classes: 3, Pixels: pix, Labels: y,
+		Mean: []float32{0.5}, Std: []float32{0.1}}
+}
+
+// customNet is a conv net with SPAD on the convolution and RAD on the
+// output layer, unbuilt.
+func customNet() (*nn.Network, *layers.Conv2D) {
+	conv := layers.NewConv2D(1, 4, 3, 1, 1)
+	conv.Estimator = inject.Estimator{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.25, KMax: 4, M: 3}
+	out := layers.NewDense(64, 3)
+	out.Estimator = inject.Estimator{Mode: inject.RAD, Kind: inject.SameSample, Keep: 0.5}
+	return nn.NewNetwork(nn.Shape{1, 4, 4}, conv, layers.NewReLU(), layers.NewFlatten(), out), conv
+}
+
+func customConfig() Config {
+	return Config{Model: "blobs-conv", Iters: 24, Batch: 16, LR: 3e-3, EvalEvery: 8, Seed: 3, TrainEvalSize: 40}
+}
+
+func newCustomRunner(t *testing.T, c Config) *Runner {
+	t.Helper()
+	net, _ := customNet()
+	r, err := NewNetworkRunner(c, net, blobImages("blobs-train", 200, 1), blobImages("blobs-test", 60, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// headerWithoutMemory decodes a version-1 file's header with the memory
+// figures (which differ from one measurement to the next) zeroed, and
+// returns it with the tensor bytes.
+func headerWithoutMemory(t *testing.T, data []byte) (ckptHeader, []byte) {
+	t.Helper()
+	h, payload, err := readCheckpoint("mem", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.PeakHeap, h.TrainHeap = 0, 0
+	return *h, payload
+}
+
+// A Runner over a custom network (per-layer estimators) and a data set
+// held in memory: a version-1 checkpoint written the way earlier builds
+// wrote it (legacyV1) loads and the run resumes bit-identical to an
+// uninterrupted one; the checkpoint the current code writes is that same
+// file, byte for byte in everything but the memory figures.
+func TestNetworkRunnerResumesVersion1(t *testing.T) {
+	dir := t.TempDir()
+	c := customConfig()
+	full := newCustomRunner(t, c)
+	recFull, err := full.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recFull.TestAccuracy < 0.6 {
+		t.Errorf("custom run reached only %.2f accuracy", recFull.TestAccuracy)
+	}
+
+	first := newCustomRunner(t, c)
+	for first.Iter < 13 {
+		first.Step()
+		if first.Iter%c.EvalEvery == 0 {
+			first.record()
+		}
+	}
+	legacy := filepath.Join(dir, "v1.ckpt")
+	old := legacyV1(first)
+	if err := os.WriteFile(legacy, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	current := filepath.Join(dir, "now.ckpt")
+	if err := first.SaveCheckpoint(current); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := os.ReadFile(current)
+	hOld, pOld := headerWithoutMemory(t, old)
+	hNow, pNow := headerWithoutMemory(t, now)
+	jOld, _ := json.Marshal(hOld)
+	jNow, _ := json.Marshal(hNow)
+	if !bytes.Equal(jOld, jNow) || !bytes.Equal(pOld, pNow) {
+		t.Fatalf("the current writer differs from version 1:\n%s\n%s", jOld, jNow)
+	}
+	if hOld.Schedulers[0] == nil || hOld.Schedulers[0].Step != 12 || hOld.Schedulers[3] == nil || hOld.Schedulers[1] != nil {
+		t.Fatalf("scheduler states %v: want the conv's and the output layer's at step 12", hOld.Schedulers)
+	}
+
+	second := newCustomRunner(t, c)
+	if err := second.LoadCheckpoint(legacy); err != nil {
+		t.Fatal(err)
+	}
+	if second.Iter != 13 {
+		t.Fatalf("resumed at iteration %d, want 13", second.Iter)
+	}
+	recRes, err := second.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(full.Net, second.Net) {
+		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
+	}
+	if len(recFull.Curves) != len(recRes.Curves) {
+		t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recRes.Curves))
+	}
+	for i := range recFull.Curves {
+		if p, q := recFull.Curves[i], recRes.Curves[i]; p != q {
+			t.Fatalf("curve point %d: %+v vs %+v", i, p, q)
+		}
+	}
+	a, b := full.Opt.State(), second.Opt.State()
+	for i := range a.Buffers {
+		for j := range a.Buffers[i] {
+			if a.Buffers[i][j] != b.Buffers[i][j] {
+				t.Fatalf("optimizer buffer %d[%d] differs", i, j)
+			}
+		}
+	}
+
+	// The same file also loads into a custom loop (package LoadCheckpoint).
+	net, _ := customNet()
+	if err := net.Build(c.Batch, 0, c.Seed); err != nil {
+		t.Fatal(err)
+	}
+	step, meta, err := LoadCheckpoint(legacy, net, NewAdam(0))
+	if err != nil || step != 13 || meta["model"] != "blobs-conv" {
+		t.Fatalf("LoadCheckpoint of a Runner's file: %d %v %v", step, meta, err)
+	}
+	if !sameParams(net, first.Net) {
+		t.Fatal("LoadCheckpoint of a Runner's file: parameters differ")
+	}
+}
+
+// NewNetworkRunner leaves the layers' own estimators as set, and refuses
+// settings that belong to registered models and data that does not fit.
+func TestNetworkRunnerChecks(t *testing.T) {
+	net, conv := customNet()
+	want := conv.Estimator
+	r, err := NewNetworkRunner(customConfig(), net, blobImages("a", 100, 1), blobImages("b", 30, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Estimator != want || r.Net != net || r.Record().Model != "blobs-conv" || r.Record().Dataset != "a" {
+		t.Fatalf("estimator %v (want %v), record %s/%s", conv.Estimator, want, r.Record().Model, r.Record().Dataset)
+	}
+	st, err := r.Net.States()
+	if err != nil || st[0] == nil {
+		t.Fatalf("the conv layer's SPAD scheduler is gone: %v %v", st, err)
+	}
+	small := blobImages("small", 100, 1)
+	small.W, small.Pixels = 2, small.Pixels[:100*8]
+	cases := []struct {
+		edit func(c *Config) (*nn.Network, *datasets.Dataset)
+		want string
+	}{
+		{func(c *Config) (*nn.Network, *datasets.Dataset) {
+			c.Estimator = inject.Estimator{Mode: inject.RAD, Keep: 0.1}
+			return nil, nil
+		}, "leave Config.Estimator and Config.Dropout zero"},
+		{func(c *Config) (*nn.Network, *datasets.Dataset) { c.LR = 0; return nil, nil }, "needs Config.Iters and Config.LR"},
+		{func(c *Config) (*nn.Network, *datasets.Dataset) { return nil, small }, "takes 1×4×4 samples but data set small has 1×4×2"},
+		{func(c *Config) (*nn.Network, *datasets.Dataset) {
+			n, _ := customNet()
+			if err := n.Build(8, 0, 1); err != nil {
+				t.Fatal(err)
+			}
+			return n, nil
+		}, "built at batch 8, the run has batch 16"},
+		{func(c *Config) (*nn.Network, *datasets.Dataset) {
+			n := nn.NewNetwork(nn.Shape{1, 4, 4}, layers.NewFlatten(), layers.NewDense(16, 2))
+			return n, nil
+		}, "has 3 classes, the network's output has 2"},
+		{func(c *Config) (*nn.Network, *datasets.Dataset) { c.TrainSize = 500; return nil, nil }, "train-size: 500 exceeds the 100 training samples"},
+	}
+	for _, tc := range cases {
+		c := customConfig()
+		n, d := tc.edit(&c)
+		if n == nil {
+			n, _ = customNet()
+		}
+		if d == nil {
+			d = blobImages("a", 100, 1)
+		}
+		_, err := NewNetworkRunner(c, n, d, blobImages("b", 30, 1))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewNetworkRunner: %v, want an error containing %q", err, tc.want)
+		}
+	}
+}
