@@ -334,10 +334,12 @@ func (t *convTask) fwd(i0, i1 int) {
 		lastVecs = t.ck.small
 	}
 	var xs, ys [convFwdBlock][convMaxVecs]int // the block's x and y (channel 0) indices
+	var yk [convFwdBlock][convMaxVecs]int     // the y indices at the current channel tile
 	var nvs [convFwdBlock]int                 // the block's vectors per tile
-	var yk [convMaxVecs]int
+	lastOff := convOff(t.offs, rows-1)        // offsets increase
 	for b0 := i0; b0 < i1; b0 += convFwdBlock {
 		b1 := min(b0+convFwdBlock, i1)
+		xm, ym := 0, 0
 		for it := b0; it < b1; it++ {
 			j, tr := it/ntr, it%ntr
 			nvs[it-b0] = vecs
@@ -348,8 +350,15 @@ func (t *convTask) fwd(i0, i1 int) {
 				pos := lanes * min(vecs*tr+v, nv-1)
 				xs[it-b0][v] = j*sampleSz + (pos/g.ow)*t.wp + pos%g.ow
 				ys[it-b0][v] = j*outSz + pos
+				xm, ym = max(xm, xs[it-b0][v]), max(ym, ys[it-b0][v])
 			}
 		}
+		// The bounds of every tile of the block, checked once (indices are
+		// not negative by construction): the kernels below read x up to
+		// the largest index plus the last row's offset and write y up to
+		// the last channel's row of the largest index.
+		_ = t.xp[xm+lastOff+lanes-1]
+		_ = t.y[ym+(g.kout-1)*p+lanes-1]
 		off := 0
 		for k := 0; k < g.kout; k += 4 {
 			// The row blocks of a channel tile run back to back: the last
@@ -357,16 +366,18 @@ func (t *convTask) fwd(i0, i1 int) {
 			// channels from the bias must precede adding the later blocks.
 			k0 := convKTile(g.kout, k)
 			bias := t.bias[k0 : k0+4]
+			kp := k0 * p
+			for b := range b1 - b0 {
+				for v := range nvs[b] {
+					yk[b][v] = ys[b][v] + kp
+				}
+			}
 			for rb := 0; rb < nrb; rb++ {
 				r0, r1 := rb*rows/nrb, (rb+1)*rows/nrb
 				w := t.wpk[off+4*r0 : off+4*r1]
 				offs := t.offs[r0:r1]
-				kp := k0 * p
 				for b := range b1 - b0 {
-					for v := range nvs[b] {
-						yk[v] = ys[b][v] + kp
-					}
-					convFwdTile(t.ck, nvs[b], r1-r0, w, offs, t.xp, &xs[b], bias, t.y, &yk, p, rb > 0)
+					convFwdTileAsm(t.ck, nvs[b], r1-r0, w, offs, t.xp, &xs[b], bias, t.y, &yk[b], p, rb > 0)
 				}
 			}
 			off += 4 * rows
