@@ -6,6 +6,7 @@ import (
 	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/kernels"
+	"github.com/spadlab/spad/nn/rng"
 )
 
 // Conv2D is a 2-D convolution (cross-correlation) over NCHW samples with
@@ -27,9 +28,13 @@ type Conv2D struct {
 	index int
 	inj   injection
 
-	// scratch partition: [conv | x̂ of a chunk | projector]
+	// scratch partition: [conv or projector | x̂ of xhatN samples]. The
+	// convolution and the projector never run at the same time (forward
+	// convolves then compresses; backward rebuilds then convolves), so they
+	// share the first region.
 	scratch []float32
 	convScr int
+	xhatN   int // samples rebuilt at a time in backward
 	xhatLen int
 	pscr    int
 }
@@ -80,7 +85,8 @@ func (c *Conv2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	c.inj.plan(c.Estimator, c.seed, c.index, batch, c.InC, in[1]*in[2])
 	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
 	if c.inj.active {
-		c.xhatLen = chunk * c.shape.InSize()
+		c.xhatN = rebuildSamples(c.shape, chunk)
+		c.xhatLen = c.xhatN * c.shape.InSize()
 		c.pscr = c.inj.projScratch(chunk*c.InC, 0)
 		if c.inj.candLen > 0 {
 			// the m filter gradients of the scoring sub-batch
@@ -104,7 +110,7 @@ func (c *Conv2D) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
 	c.initParams()
 	c.inj = injection{}
 	c.convScr = kernels.ConvScratchSize(c.shape, chunk)
-	c.xhatLen, c.pscr = 0, 0
+	c.xhatN, c.xhatLen, c.pscr = 0, 0, 0
 	return out, nil
 }
 
@@ -114,9 +120,20 @@ func (c *Conv2D) initParams() {
 	uniformInit(c.B.Value, bound, c.seed, c.index, 1)
 }
 
+// rebuildSamples is the number of samples whose input backward rebuilds at a
+// time for a chunk of chunk samples: the group the filter-gradient kernels
+// process together (kernels.ConvGroupColumns output positions), so that the
+// filter gradient sums the samples in the same order as over the whole chunk
+// and the result is bitwise that of rebuilding the chunk at once
+// (TestConvRebuildBlocksBitwise checks it on every kernel path).
+func rebuildSamples(s kernels.ConvShape, chunk int) int {
+	return min(chunk, max(1, kernels.ConvGroupColumns/(s.OH()*s.OW())))
+}
+
 // ScratchFloats implements nn.Scratcher: the convolution's own scratch, and
-// with injection the rebuilt input of a chunk and the projector's scratch.
-func (c *Conv2D) ScratchFloats() int { return c.convScr + c.xhatLen + c.pscr }
+// with injection the projector's scratch (in the same region) and the
+// rebuilt input of xhatN samples.
+func (c *Conv2D) ScratchFloats() int { return max(c.convScr, c.pscr) + c.xhatLen }
 
 // StartStep implements nn.Starter: the scheduler picks this step's key.
 func (c *Conv2D) StartStep(st *nn.Step) {
@@ -127,8 +144,8 @@ func (c *Conv2D) StartStep(st *nn.Step) {
 }
 
 func (c *Conv2D) scratches() (conv, xhat, proj []float32) {
-	a, b := c.convScr, c.convScr+c.xhatLen
-	return c.scratch[:a], c.scratch[a:b], c.scratch[b : b+c.pscr]
+	a := max(c.convScr, c.pscr)
+	return c.scratch[:c.convScr], c.scratch[a : a+c.xhatLen], c.scratch[:c.pscr]
 }
 
 // UseScratch implements nn.Scratcher.
@@ -152,26 +169,36 @@ func (c *Conv2D) Backward(st *nn.Step, dy, dx []float32) {
 	if !c.inj.active {
 		kernels.Conv2DBackwardFilter(c.shape, n, xs, dy, c.W.Grad, c.B.Grad, conv)
 	} else {
-		xh := xhat[:n*c.shape.InSize()]
-		c.inj.proj.Reconstruct(c.inj.sched.StepKey(), xs, n*c.InC, st.Off*c.InC, xh, proj)
-		if s := c.inj.sched.Scale(); s != 1 {
-			kernels.Scale(s, xh)
-		}
-		kernels.Conv2DBackwardFilter(c.shape, n, xh, dy, c.W.Grad, nil, conv)
+		c.rebuildFilter(c.inj.sched.StepKey(), xs, dy, n, st.Off, c.inj.sched.Scale(), c.W.Grad, conv, xhat, proj)
 		kernels.SumChannels(c.B.Grad, dy, n, c.OutC, c.shape.OH()*c.shape.OW())
 		if c.inj.selecting() {
 			if ns := c.inj.candSamples(st); ns > 0 {
-				xh = xhat[:ns*c.shape.InSize()]
 				w := len(c.W.Value)
 				for j := 0; j < c.Estimator.M; j++ {
-					c.inj.proj.Reconstruct(c.inj.sched.CandidateKey(j), c.inj.cand(j, st.Off, ns), ns*c.InC, st.Off*c.InC, xh, proj)
-					kernels.Conv2DBackwardFilter(c.shape, ns, xh, dy, c.inj.extra[j*w:(j+1)*w], nil, conv)
+					c.rebuildFilter(c.inj.sched.CandidateKey(j), c.inj.cand(j, st.Off, ns), dy, ns, st.Off, 1, c.inj.extra[j*w:(j+1)*w], conv, xhat, proj)
 				}
 			}
 		}
 	}
 	if dx != nil {
 		kernels.Conv2DBackwardData(c.shape, n, dy, c.W.Value, dx, conv)
+	}
+}
+
+// rebuildFilter accumulates dw += dy ⋆ (scale·x̂) over n samples, where x̂ is
+// rebuilt from the compressed rows cs under key, xhatN samples at a time
+// (off is the chunk's first sample in the batch). The projector's scratch
+// shares the convolution's region: each block is rebuilt, then convolved.
+func (c *Conv2D) rebuildFilter(key rng.Key, cs, dy []float32, n, off int, scale float32, dw, conv, xhat, proj []float32) {
+	inSz, outSz, rowK := c.shape.InSize(), c.shape.OutSize(), c.InC*c.inj.k
+	for s0 := 0; s0 < n; s0 += c.xhatN {
+		m := min(c.xhatN, n-s0)
+		xh := xhat[:m*inSz]
+		c.inj.proj.Reconstruct(key, cs[s0*rowK:(s0+m)*rowK], m*c.InC, (off+s0)*c.InC, xh, proj)
+		if scale != 1 {
+			kernels.Scale(scale, xh)
+		}
+		kernels.Conv2DBackwardFilter(c.shape, m, xh, dy[s0*outSz:(s0+m)*outSz], dw, nil, conv)
 	}
 }
 
