@@ -2,8 +2,11 @@
 
 #include "textflag.h"
 
-// AVX-512F tile kernels of the direct convolution path: the AVX2 kernels of
-// conv_direct_amd64.s with 16-float vectors (see conv_direct.go).
+// AVX-512F tile kernels of the direct convolution path (see conv_direct.go),
+// on 16-float vectors: forward tiles of four channels by six or four
+// vectors (24 or 16 zmm accumulators), filter-gradient tiles of four
+// channels by six lowered rows, and the AVX2 path's 4×3 and 2×6 filter
+// tiles widened to 16 floats for layers with fewer rows.
 
 // ZERO_ACC16 clears the twelve accumulators Z0..Z11.
 #define ZERO_ACC16 \
