@@ -19,7 +19,7 @@ func TestConvRebuildBlocksBitwise(t *testing.T) {
 	ests := []inject.Estimator{
 		{Mode: inject.RAD, Kind: inject.Project, Keep: 0.1},
 		{Mode: inject.RAD, Kind: inject.DiffSample, Keep: 0.1},
-		{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 3, KMax: 2, Eps: 0.2, Variant: inject.Exact},
+		{Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, M: 3, KMax: 1, Eps: 0.2, Variant: inject.Exact},
 	}
 	if testing.Short() {
 		shapes, ests = shapes[1:2], ests[:1]
