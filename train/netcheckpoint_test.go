@@ -1,7 +1,11 @@
 package train
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,4 +188,55 @@ func TestSaveLoadCheckpointResume(t *testing.T) {
 	if _, _, err := readCheckpoint(path, f); err == nil || !strings.Contains(err.Error(), "load it with train.LoadCheckpoint") {
 		t.Errorf("Runner loader on a network checkpoint: %v", err)
 	}
+}
+
+// FuzzLoadNetCheckpoint: a network checkpoint with any header, framed and
+// checksummed as SaveCheckpoint frames it, either loads — and the loop
+// then continues (or Fit refuses a step out of order) without a panic — or
+// is a CheckpointError naming the file.
+func FuzzLoadNetCheckpoint(f *testing.F) {
+	dir := f.TempDir()
+	x, y := clusters(100, 16, 3, 1)
+	net, opt := spadMLP(f, 8), NewAdam(0)
+	if _, err := Fit(net, x, y, FitConfig{Iters: 4, LR: 1e-3, Opt: opt}); err != nil {
+		f.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.ckpt")
+	if err := SaveCheckpoint(good, net, opt, 4, map[string]string{"k": "v"}); err != nil {
+		f.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	v, hdr, payload, err := readFrame(good, bytes.NewReader(data))
+	if err != nil || v != netVersion {
+		f.Fatal(v, err)
+	}
+	f.Add(hdr)
+	f.Add(bytes.Replace(hdr, []byte(`"step":4`), []byte(`"step":-1`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"Step":3`), []byte(`"Step":9`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"opt_step":4`), []byte(`"opt_step":0`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"Selected":`), []byte(`"Selected":7`), 1))
+	f.Add(bytes.Replace(hdr, []byte(`"adam"`), []byte(`"sgd"`), 1))
+	var floats []float32
+	for i := 0; i < len(payload); i += 4 {
+		floats = append(floats, math.Float32frombits(binary.LittleEndian.Uint32(payload[i:])))
+	}
+	path := filepath.Join(dir, "fuzz.ckpt")
+	f.Fuzz(func(t *testing.T, hdr []byte) {
+		frame := minimalCheckpoint(string(hdr), floats)
+		binary.LittleEndian.PutUint32(frame[8:], netVersion)
+		binary.LittleEndian.PutUint32(frame[len(frame)-4:], crc32.Checksum(frame[:len(frame)-4], castagnoli))
+		if err := os.WriteFile(path, frame, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n, o := spadMLP(t, 8), NewAdam(0)
+		step, _, err := LoadCheckpoint(path, n, o)
+		if err != nil {
+			var ce *CheckpointError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %T does not name the file: %v", err, err)
+			}
+			return
+		}
+		_, _ = Fit(n, x, y, FitConfig{Iters: 1, LR: 1e-3, Opt: o, Start: step})
+	})
 }
