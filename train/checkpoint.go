@@ -22,10 +22,13 @@ import (
 //	"SPADCKPT" | version uint32 | header length uint32 | header (JSON) |
 //	tensors (little-endian float32, in header order) | CRC-32C of all before
 //
-// The header names the model and the settings that must match on resume,
-// and holds the iteration, the optimiser step, each scheduler's state, the
-// data order state and the curves so far; the tensors are the parameters
-// followed by the optimiser's buffers.
+// In version 1, a Runner's checkpoint, the header names the model and the
+// settings that must match on resume, and holds the iteration, the
+// optimiser step, each layer's scheduler state (the nn.Stateful state of a
+// RAD or SPAD layer, null for the others), the data order state and the
+// curves so far; the tensors are the parameters followed by the
+// optimiser's buffers. Version 2 (netVersion) is a custom loop's checkpoint
+// (SaveCheckpoint). Both are read; a Runner writes version 1.
 const (
 	ckptMagic   = "SPADCKPT"
 	ckptVersion = 1
@@ -314,8 +317,11 @@ func readCheckpoint(path string, r io.Reader) (*ckptHeader, []byte, error) {
 }
 
 // LoadCheckpoint restores the run state saved at path into r, which must
-// have been created with the same model, estimator, batch, seed and data
+// have been created with the same model (for NewNetworkRunner: a network
+// built the same way, with the same name), estimator, batch, seed and data
 // settings. The run then continues exactly as the original would have.
+// Every check is made before anything is restored: on an error (a
+// *CheckpointError naming the file and the setting) r is unchanged.
 func (r *Runner) LoadCheckpoint(path string) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -23,7 +23,8 @@ import (
 )
 
 // Runner holds a training run in progress: the network, the optimiser, the
-// data iterators and the measurements. NewRunner plans everything; Step and
+// data iterators and the measurements. NewRunner (a registered model) or
+// NewNetworkRunner (any network, any data set) plans everything; Step and
 // Evaluate then run without allocating.
 type Runner struct {
 	Cfg   Config

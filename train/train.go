@@ -1,6 +1,18 @@
 // Package train runs training: the loop over batches, the optimisers (Adam,
 // SGD, weight decay, step decay), periodic evaluation, the memory meter, run
 // records (run.json, curves.csv) and progress reporting.
+//
+// Three ways in, from the shortest:
+//
+//   - Fit trains any built network on samples held in memory; FitConfig.Start
+//     continues a network trained before (steps must be consecutive).
+//   - SaveCheckpoint and LoadCheckpoint save and restore a custom loop: a
+//     network's parameters and layer states (nn.Stateful), an optimiser's
+//     state (Optimizer.State, OptimizerRestorer), the step and metadata.
+//   - Runner runs a whole experiment — evaluation, records, memory figures,
+//     checkpoints and bit-identical resumption — for a registered model
+//     (NewRunner) or for any network on any data set of package datasets
+//     (NewNetworkRunner).
 package train
 
 import (
