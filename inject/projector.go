@@ -106,7 +106,7 @@ func (p Projector) ScratchSize(rows, out int) int {
 	p.check()
 	switch p.Kind {
 	case Project:
-		return p.F*p.K + out*p.K
+		return max(p.F*p.K, out*p.K+p.radBlockRows()*p.K)
 	case SameSample:
 		return p.K + tableSize(p.K) + out*p.K
 	default:
@@ -126,8 +126,40 @@ func (p Projector) sampleScale() float32 { return float32(p.F) / float32(p.K) }
 // matrices are filled by the kernels' threads (the words are addressed
 // directly, so the result does not depend on the split).
 func (p Projector) genRademacher(key rng.Key, P []float32) {
-	n := p.F * p.K
-	g := radGen{h: key.Hash(), mag: float32(1 / math.Sqrt(float64(p.K))), P: P[:n]}
+	p.genRademacherRows(key, 0, p.F, P)
+}
+
+// radBlockFloats bounds the row blocks of P that Reconstruct and WeightGrad
+// generate and multiply one at a time (64 KiB of float32).
+const radBlockFloats = 1 << 14
+
+// radBlockRows returns the rows of P generated at a time by Reconstruct and
+// WeightGrad: about radBlockFloats/K, a multiple of 128/gcd(K, 128) so that
+// every block starts on a 128-entry Philox block, and at most F. A block
+// multiplies into its own columns of x̂ or dW, so the result is bitwise that
+// of the whole P (the GEMM sums each element over K the same way).
+func (p Projector) radBlockRows() int {
+	a := 128 / gcd(p.K, 128)
+	fb := max(a, radBlockFloats/p.K/a*a)
+	return min(fb, p.F)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// genRademacherRows fills P[:n·K] with rows [f0, f0+n) of the Rademacher
+// matrix of key (see genRademacher); f0·K must be a multiple of 128.
+func (p Projector) genRademacherRows(key rng.Key, f0, n int, P []float32) {
+	first := f0 * p.K
+	if first%128 != 0 {
+		panic(fmt.Sprintf("inject: Rademacher rows from %d of K=%d do not start a Philox block", f0, p.K))
+	}
+	n *= p.K
+	g := radGen{h: key.Hash(), first: uint64(first / 128), mag: float32(1 / math.Sqrt(float64(p.K))), P: P[:n]}
 	if radMu.TryLock() {
 		// The shared job variable keeps g off the heap.
 		radCur = g
@@ -146,11 +178,12 @@ var (
 )
 
 // radGen is one genRademacher call (kernels.Splitter over blocks of 128
-// entries, one Philox block each).
+// entries, one Philox block each, starting at block first of the key).
 type radGen struct {
-	h   uint64
-	mag float32
-	P   []float32
+	h     uint64
+	first uint64
+	mag   float32
+	P     []float32
 }
 
 // RunPart implements kernels.Splitter.
@@ -162,7 +195,7 @@ func (g *radGen) RunPart(part, parts int) {
 	for b := b0; b < b1; b += 16 {
 		nb := min(16, b1-b)
 		for j := 0; j < nb; j++ {
-			words[4*j], words[4*j+1], words[4*j+2], words[4*j+3] = rng.BlockAt(g.h, uint64(b+j))
+			words[4*j], words[4*j+1], words[4*j+2], words[4*j+3] = rng.BlockAt(g.h, g.first+uint64(b+j))
 		}
 		lo := 128 * b
 		kernels.SignFill(g.P[lo:min(lo+128*nb, n)], words[:4*nb], g.mag)
@@ -246,10 +279,15 @@ func (p Projector) Reconstruct(key rng.Key, c []float32, rows, rowOffset int, xh
 	}
 	switch p.Kind {
 	case Project:
-		need("scratch", scratch, F*K)
-		P := scratch[:F*K]
-		p.genRademacher(key, P)
-		kernels.Sgemm(false, true, rows, F, K, 1, c, K, P, K, 0, xhat, F)
+		// x̂[:, f0:f0+nf] = c·P[f0:f0+nf, :]ᵀ, a row block of P at a time.
+		fb := p.radBlockRows()
+		need("scratch", scratch, fb*K)
+		for f0 := 0; f0 < F; f0 += fb {
+			nf := min(fb, F-f0)
+			P := scratch[:nf*K]
+			p.genRademacherRows(key, f0, nf, P)
+			kernels.Sgemm(false, true, rows, nf, K, 1, c, K, P, K, 0, xhat[f0:], F)
+		}
 	case SameSample:
 		need("scratch", scratch, K+tableSize(K))
 		idx := scratch[:K]
@@ -308,13 +346,18 @@ func (p Projector) WeightGradScaled(alpha float32, key rng.Key, delta []float32,
 	switch p.Kind {
 	case Project:
 		// dW += alpha·(δᵀ·c)·Pᵀ: out·K·rows + out·F·K multiply-adds instead
-		// of rows·F·K + out·F·rows.
-		need("scratch", scratch, F*K+out*K)
-		P := scratch[:F*K]
-		T := scratch[F*K : F*K+out*K]
-		p.genRademacher(key, P)
+		// of rows·F·K + out·F·rows; Pᵀ a row block of P (columns of dW) at
+		// a time.
+		fb := p.radBlockRows()
+		need("scratch", scratch, out*K+fb*K)
+		T := scratch[:out*K]
 		kernels.Sgemm(true, false, out, K, rows, alpha, delta, out, c, K, 0, T, K)
-		kernels.Sgemm(false, true, out, F, K, 1, T, K, P, K, 1, dW, F)
+		for f0 := 0; f0 < F; f0 += fb {
+			nf := min(fb, F-f0)
+			P := scratch[out*K : out*K+nf*K]
+			p.genRademacherRows(key, f0, nf, P)
+			kernels.Sgemm(false, true, out, nf, K, 1, T, K, P, K, 1, dW[f0:], F)
+		}
 	case SameSample:
 		// dW[:, idxᵢ] += alpha·(F/K)·(δᵀ·c)[:, i].
 		tl := tableSize(K)

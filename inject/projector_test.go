@@ -405,3 +405,72 @@ func TestProjectorNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRademacherBlocksBitwise checks that Reconstruct and WeightGrad, which
+// generate and apply P a row block at a time, give bitwise the results of
+// the whole matrix in one product, on the layer shapes of SmallConvNet and
+// SmallFCNet and on shapes whose blocks end unevenly.
+func TestRademacherBlocksBitwise(t *testing.T) {
+	shapes := []radShape{{2048, 205, 8, 10}, {1024, 103, 32, 0}, {256, 26, 64, 0}, {784, 79, 150, 300}, {300, 30, 150, 10}, {1000, 3, 5, 7}, {129, 127, 3, 2}}
+	src := rng.New(rng.Key{Seed: 9})
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(src.NormFloat64())
+		}
+		return v
+	}
+	prev := kernels.Active()
+	defer kernels.SetPath(prev)
+	for _, path := range kernels.AvailablePaths() {
+		if err := kernels.SetPath(path); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shapes {
+			rademacherBlocksCase(t, path, sh, fill)
+		}
+	}
+}
+
+// radShape is a projector's F and K with the rows and outputs of a call.
+type radShape struct{ f, k, rows, out int }
+
+func rademacherBlocksCase(t *testing.T, path kernels.Path, sh radShape, fill func(int) []float32) {
+	p := Projector{Kind: Project, F: sh.f, K: sh.k}
+	if fb := p.radBlockRows(); fb < p.F && fb*p.K%128 != 0 {
+		t.Fatalf("%v %+v: block of %d rows does not end on a Philox block", path, sh, fb)
+	}
+	key := rng.Key{Seed: 3, Stream: 1, Draw: 4}
+	full := make([]float32, p.F*p.K)
+	p.genRademacher(key, full)
+	c := fill(sh.rows * p.K)
+	scratch := make([]float32, p.ScratchSize(sh.rows, sh.out))
+	// Reconstruct.
+	want := make([]float32, sh.rows*p.F)
+	kernels.Sgemm(false, true, sh.rows, p.F, p.K, 1, c, p.K, full, p.K, 0, want, p.F)
+	got := fill(sh.rows * p.F) // overwritten
+	p.Reconstruct(key, c, sh.rows, 0, got, scratch)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%v %+v: Reconstruct x̂[%d] = %v, whole P gives %v", path, sh, i, got[i], want[i])
+		}
+	}
+	if sh.out == 0 {
+		return
+	}
+	// WeightGradScaled, accumulating onto a non-zero dW.
+	delta := fill(sh.rows * sh.out)
+	dW0 := fill(sh.out * p.F)
+	const alpha = 0.75
+	T := make([]float32, sh.out*p.K)
+	kernels.Sgemm(true, false, sh.out, p.K, sh.rows, alpha, delta, sh.out, c, p.K, 0, T, p.K)
+	wantW := append([]float32(nil), dW0...)
+	kernels.Sgemm(false, true, sh.out, p.F, p.K, 1, T, p.K, full, p.K, 1, wantW, p.F)
+	gotW := append([]float32(nil), dW0...)
+	p.WeightGradScaled(alpha, key, delta, c, sh.rows, 0, sh.out, gotW, scratch)
+	for i := range wantW {
+		if math.Float32bits(gotW[i]) != math.Float32bits(wantW[i]) {
+			t.Fatalf("%v %+v: WeightGrad dW[%d] = %v, whole P gives %v", path, sh, i, gotW[i], wantW[i])
+		}
+	}
+}
