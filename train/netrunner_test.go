@@ -162,8 +162,8 @@ func TestNetworkRunnerChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conv.Estimator != want || r.Net != net || r.Record().Model != "blobs-conv" || r.Record().Dataset != "a" {
-		t.Fatalf("estimator %v (want %v), record %s/%s", conv.Estimator, want, r.Record().Model, r.Record().Dataset)
+	if rec := r.Record(); conv.Estimator != want || r.Net != net || rec.Model != "blobs-conv" || rec.Dataset != "a" || rec.Estimator != PerLayer || rec.EstimatorMode != PerLayer {
+		t.Fatalf("estimator %v (want %v), record %s/%s/%s/%s", conv.Estimator, want, rec.Model, rec.Dataset, rec.Estimator, rec.EstimatorMode)
 	}
 	st, err := r.Net.States()
 	if err != nil || st[0] == nil {

@@ -58,7 +58,13 @@ type Runner struct {
 
 	status, stopReason string
 	stoppedAt          int
+
+	ownLayers bool // NewNetworkRunner: the layers' estimators are their own
 }
+
+// PerLayer is the estimator and estimator mode a run record of
+// NewNetworkRunner gives: the network's layers carry their own estimators.
+const PerLayer = "per-layer"
 
 // NewRunner loads the data, builds the network and the optimiser for cfg
 // (after Defaults and Validate): a registered model (models.Get) on a data
@@ -102,7 +108,8 @@ func NewRunner(cfg Config) (*Runner, error) {
 // registry: Model is a free name for records and checkpoints ("custom"
 // when empty), Dataset defaults to trainSet's name, Iters and LR must be
 // set, Batch defaults to 150, and Estimator and Dropout must be left zero
-// (they describe the registered models; net's layers carry their own).
+// (they describe the registered models; net's layers carry their own, and
+// the run record says PerLayer).
 // Data, TrainSize, TestSize, TrainEvalSize and Bootstrap apply to the
 // data sets given.
 //
@@ -153,6 +160,7 @@ func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.D
 	if err != nil {
 		return nil, err
 	}
+	r.ownLayers = true
 	for _, d := range []*datasets.Dataset{trainSet, testSet} {
 		if d.Classes > r.Net.Classes() {
 			return nil, fmt.Errorf("train: data set %s has %d classes, the network's output has %d", d.Name, d.Classes, r.Net.Classes())
@@ -607,6 +615,10 @@ func (r *Runner) Record() *Record {
 		SavedBytesPeak: r.Net.SavedBytes(), WorkBytes: r.Net.WorkBytes(),
 		DataBytes: r.Train.Bytes() + r.Test.Bytes(),
 		Curves:    r.curves,
+	}
+	if r.ownLayers {
+		// The network's layers carry their own estimators.
+		rec.Estimator, rec.EstimatorMode = PerLayer, PerLayer
 	}
 	if cfg.Dropout > 0 {
 		rec.EstimatorMode = "dropout"
