@@ -92,11 +92,29 @@ func (l *convLayerBuffers) run(s ConvShape, chunk int, pass string) {
 }
 
 // BenchmarkConv2D measures every convolution pass of SmallConvNet at batch
-// 150 (sub-benchmarks convN/fwd, convN/bwd-data, convN/bwd-filter) and the
-// convolution work of one training step (step: all forwards, the data
-// gradients of conv2–4 and all filter gradients). GFLOP/s counts 2 FLOPs per
-// multiply-add.
+// 150 (passes fwd, bwd-data and bwd-filter) and the convolution work of
+// one training step (step: all forwards, the data gradients of conv2–4 and
+// all filter gradients). GFLOP/s counts 2 FLOPs per multiply-add.
+//
+// Sub-benchmarks are <path>/<layer>/<pass> and <path>/step for every
+// assembly path the machine has (the generic path only where there is no
+// other: it takes tens of seconds per step).
 func BenchmarkConv2D(b *testing.B) {
+	saved := Active()
+	defer func() { _ = SetPath(saved) }()
+	paths := AvailablePaths()
+	if len(paths) > 1 {
+		paths = paths[1:] // generic comes first
+	}
+	for _, p := range paths {
+		b.Run(p.String(), func(b *testing.B) {
+			_ = SetPath(p)
+			benchConv2D(b)
+		})
+	}
+}
+
+func benchConv2D(b *testing.B) {
 	chunk := convBenchSettings(b)
 	b.Logf("batch %d, chunk %d, threads %d, path %s, direct group %d, lowered group columns %d", convBenchBatch, chunk, Threads(), Active(), ConvDirectGroup, ConvGroupColumns)
 	bufs := make([]*convLayerBuffers, len(smallConvNet))
