@@ -40,7 +40,7 @@ func avgPoolFwdPlanes(h, w, k, stride, planes int, x, y []float32) {
 			xp := x[pl*h*w : (pl+1)*h*w]
 			yp := y[pl*oh*ow : (pl+1)*oh*ow]
 			j0 := avgPool2FwdAsm(xp, yp, oh, w, ow)
-			avgPool2FwdGo(xp, yp, oh, j0, w, ow)
+			avgPool2FwdGeneric(xp, yp, oh, j0, w, ow)
 		}
 		return
 	}
@@ -63,9 +63,9 @@ func avgPoolFwdPlanes(h, w, k, stride, planes int, x, y []float32) {
 	}
 }
 
-// avgPool2FwdGo is the 2×2 stride-2 forward on one plane for output
+// avgPool2FwdGeneric is the 2×2 stride-2 forward on one plane for output
 // columns j0 ≤ j < ow of every output row.
-func avgPool2FwdGo(x, y []float32, oh, j0, w, ow int) {
+func avgPool2FwdGeneric(x, y []float32, oh, j0, w, ow int) {
 	for i := 0; i < oh; i++ {
 		r0 := x[2*i*w : 2*i*w+w]
 		r1 := x[(2*i+1)*w : (2*i+1)*w+w]
@@ -99,7 +99,7 @@ func avgPoolBwdPlanes(h, w, k, stride, planes int, dy, dx []float32) {
 				clear(dxp)
 			}
 			j0 := avgPool2BwdAsm(dyp, dxp, oh, w, ow)
-			avgPool2BwdGo(dyp, dxp, oh, j0, w, ow)
+			avgPool2BwdGeneric(dyp, dxp, oh, j0, w, ow)
 		}
 		return
 	}
@@ -122,9 +122,9 @@ func avgPoolBwdPlanes(h, w, k, stride, planes int, dy, dx []float32) {
 	}
 }
 
-// avgPool2BwdGo is the 2×2 stride-2 backward on one plane for output
+// avgPool2BwdGeneric is the 2×2 stride-2 backward on one plane for output
 // columns j0 ≤ j < ow of every output row.
-func avgPool2BwdGo(dy, dx []float32, oh, j0, w, ow int) {
+func avgPool2BwdGeneric(dy, dx []float32, oh, j0, w, ow int) {
 	for i := 0; i < oh; i++ {
 		r0 := dx[2*i*w : 2*i*w+w]
 		r1 := dx[(2*i+1)*w : (2*i+1)*w+w]

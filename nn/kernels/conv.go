@@ -547,11 +547,11 @@ func convCopyRows(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	_ = dst[(rows-1)*dstStride+cols-1]
 	_ = src[(rows-1)*srcStride+cols-1]
 	if !convCopyRowsAsm(dst, src, rows, cols, dstStride, srcStride) {
-		convCopyRowsGo(dst, src, rows, cols, dstStride, srcStride)
+		convCopyRowsGeneric(dst, src, rows, cols, dstStride, srcStride)
 	}
 }
 
-func convCopyRowsGo(dst, src []float32, rows, cols, dstStride, srcStride int) {
+func convCopyRowsGeneric(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	for r := 0; r < rows; r++ {
 		copy(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:r*srcStride+cols])
 	}
@@ -566,11 +566,11 @@ func convAddRows(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	_ = dst[(rows-1)*dstStride+cols-1]
 	_ = src[(rows-1)*srcStride+cols-1]
 	if !convAddRowsAsm(dst, src, rows, cols, dstStride, srcStride) {
-		convAddRowsGo(dst, src, rows, cols, dstStride, srcStride)
+		convAddRowsGeneric(dst, src, rows, cols, dstStride, srcStride)
 	}
 }
 
-func convAddRowsGo(dst, src []float32, rows, cols, dstStride, srcStride int) {
+func convAddRowsGeneric(dst, src []float32, rows, cols, dstStride, srcStride int) {
 	for r := 0; r < rows; r++ {
 		d := dst[r*dstStride : r*dstStride+cols]
 		for q, v := range src[r*srcStride : r*srcStride+cols] {
@@ -586,11 +586,11 @@ func convAddConst(dst, src []float32, b float32) {
 	}
 	_ = dst[len(src)-1]
 	if !convAddConstAsm(dst, src, b) {
-		convAddConstGo(dst, src, b)
+		convAddConstGeneric(dst, src, b)
 	}
 }
 
-func convAddConstGo(dst, src []float32, b float32) {
+func convAddConstGeneric(dst, src []float32, b float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = v + b
@@ -602,10 +602,10 @@ func convSum32(x []float32) float32 {
 	if s, ok := convSum32Asm(x); ok {
 		return s
 	}
-	return convSum32Go(x)
+	return convSum32Generic(x)
 }
 
-func convSum32Go(x []float32) float32 {
+func convSum32Generic(x []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

@@ -33,7 +33,11 @@
 //     convolution runs on the lowered path (im2col and the NEON GEMM).
 //
 // Every assembly routine is documented by its pure-Go meaning, and the
-// tests run each kernel on every path the machine has against it. Results
+// tests run each kernel on every path the machine has against it. Pure-Go
+// code is named by one rule: a name ending in Generic is the implementation
+// the generic path runs (and the meaning of the assembly routines of the
+// same name), a name ending in Ref is a reference that only defines a
+// meaning for the tests (convFwdTileRef, sgemmKernelRef and the like). Results
 // are deterministic for a given path: the same inputs give the same bits
 // whatever the number of threads (different paths may round differently).
 package kernels
