@@ -128,6 +128,17 @@ func checkStart(net *nn.Network, start int) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	if i, last, ok := offStep(states, start); !ok {
+		return fmt.Errorf("train: Fit starts at step %d but layer %d (%s) has done steps up to %d; steps must be consecutive (set FitConfig.Start to %d)",
+			start, i, net.Layers[i].Name(), last, last+1)
+	}
+	return nil
+}
+
+// offStep finds the first layer state that is an estimator scheduler's
+// (inject.SchedulerState) and has not stopped at the step before next; ok
+// is false when there is one, with its layer and last step.
+func offStep(states []json.RawMessage, next int) (layer int, last int64, ok bool) {
 	for i, b := range states {
 		if len(b) == 0 || string(b) == "null" {
 			continue
@@ -136,10 +147,9 @@ func checkStart(net *nn.Network, start int) error {
 		if json.Unmarshal(b, &st) != nil {
 			continue // another kind of state: not ours to check
 		}
-		if st.Step != int64(start)-1 {
-			return fmt.Errorf("train: Fit starts at step %d but layer %d (%s) has done steps up to %d; steps must be consecutive (set FitConfig.Start to %d)",
-				start, i, net.Layers[i].Name(), st.Step, st.Step+1)
+		if st.Step != int64(next)-1 {
+			return i, st.Step, false
 		}
 	}
-	return nil
+	return 0, 0, true
 }

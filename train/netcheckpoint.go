@@ -87,6 +87,10 @@ func SaveCheckpoint(path string, net *nn.Network, opt Optimizer, step int, meta 
 	if h.Layers, err = net.States(); err != nil {
 		return fmt.Errorf("checkpoint %s not written: %w", path, err)
 	}
+	if i, last, ok := offStep(h.Layers, step); !ok {
+		return fmt.Errorf("checkpoint %s not written: step %d, but layer %d (%s) has done steps up to %d (step is the number of steps done, the next step's index)",
+			path, step, i, net.Layers[i].Name(), last)
+	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s not written: %w", path, err)
@@ -181,6 +185,9 @@ func LoadCheckpoint(path string, net *nn.Network, opt Optimizer) (step int, meta
 		return 0, nil, bad("step %d is negative", h.Step)
 	case len(h.Layers) != len(net.Layers):
 		return 0, nil, bad("layers: the file has %d layer states, the network has %d layers", len(h.Layers), len(net.Layers))
+	case !stepOK(h.Layers, h.Step):
+		i, last, _ := offStep(h.Layers, h.Step)
+		return 0, nil, bad("layer %d state is at step %d, the checkpoint at step %d (inconsistent file)", i, last, h.Step)
 	case len(h.Tensors) < len(params):
 		return 0, nil, bad("tensors: the file has %d, the network has %d parameters", len(h.Tensors), len(params))
 	}
@@ -253,3 +260,5 @@ func LoadCheckpoint(path string, net *nn.Network, opt Optimizer) (step int, meta
 	}
 	return h.Step, h.Meta, nil
 }
+
+func stepOK(states []json.RawMessage, next int) bool { _, _, ok := offStep(states, next); return ok }

@@ -166,6 +166,33 @@ func TestSaveLoadCheckpointResume(t *testing.T) {
 	if !sameParams(fresh, before) {
 		t.Error("a failed load changed the network")
 	}
+	// A step that is not the layers' next one is refused on save, and a
+	// file whose layer state disagrees with its step on load.
+	if err := SaveCheckpoint(filepath.Join(dir, "off.ckpt"), fresh, nil, 22, nil); err == nil || !strings.Contains(err.Error(), "step 22, but layer 0 (") {
+		t.Errorf("SaveCheckpoint at the wrong step: %v", err)
+	}
+	off := filepath.Join(dir, "off.ckpt")
+	{
+		data, _ := os.ReadFile(path)
+		_, hdr, payload, err := readFrame(path, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr = bytes.Replace(hdr, []byte(`"step":23`), []byte(`"step":24`), 1)
+		var floats []float32
+		for i := 0; i < len(payload); i += 4 {
+			floats = append(floats, math.Float32frombits(binary.LittleEndian.Uint32(payload[i:])))
+		}
+		frame := minimalCheckpoint(string(hdr), floats)
+		binary.LittleEndian.PutUint32(frame[8:], netVersion)
+		binary.LittleEndian.PutUint32(frame[len(frame)-4:], crc32.Checksum(frame[:len(frame)-4], castagnoli))
+		if err := os.WriteFile(off, frame, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := LoadCheckpoint(off, spadMLP(t, 24), nil); err == nil || !strings.Contains(err.Error(), "layer 0 state is at step 22, the checkpoint at step 24") {
+		t.Errorf("LoadCheckpoint of a file whose step disagrees with its layers: %v", err)
+	}
 	// The network alone (nil optimizer) loads; a corrupt byte does not.
 	if _, _, err := LoadCheckpoint(path, fresh, nil); err != nil {
 		t.Fatal(err)

@@ -209,3 +209,12 @@ func TestNetworkRunnerChecks(t *testing.T) {
 		}
 	}
 }
+
+// A network runner's training step allocates nothing in steady state.
+func TestNetworkRunnerStepAllocs(t *testing.T) {
+	r := newCustomRunner(t, customConfig())
+	r.Step()
+	if a := testing.AllocsPerRun(10, func() { r.Step() }); a != 0 {
+		t.Errorf("Step allocates %v times", a)
+	}
+}
