@@ -138,10 +138,8 @@ func schedulerStates(net *nn.Network) ([]*inject.SchedulerState, error) {
 		if len(b) == 0 || string(b) == "null" {
 			continue
 		}
-		var st inject.SchedulerState
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&st); err != nil {
+		st, ok := asSchedulerState(b)
+		if !ok {
 			return nil, fmt.Errorf("layer %d (%s) keeps a state that is not an estimator scheduler's; a Runner checkpoint holds only those (use train.SaveCheckpoint)", i, net.Layers[i].Name())
 		}
 		out[i] = &st

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,8 +144,8 @@ func offStep(states []json.RawMessage, next int) (layer int, last int64, ok bool
 		if len(b) == 0 || string(b) == "null" {
 			continue
 		}
-		var st inject.SchedulerState
-		if json.Unmarshal(b, &st) != nil {
+		st, ok := asSchedulerState(b)
+		if !ok {
 			continue // another kind of state: not ours to check
 		}
 		if st.Step != int64(next)-1 {
@@ -152,4 +153,23 @@ func offStep(states []json.RawMessage, next int) (layer int, last int64, ok bool
 		}
 	}
 	return 0, 0, true
+}
+
+// asSchedulerState decodes a layer state that is an estimator scheduler's
+// (inject.SchedulerState, every field present and no other); ok is false
+// for any other state.
+func asSchedulerState(b []byte) (st inject.SchedulerState, ok bool) {
+	var p struct {
+		Seed     *uint64
+		Layer    *int
+		Step     *int64
+		Selected *int
+		Pending  *int
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&p) != nil || p.Seed == nil || p.Layer == nil || p.Step == nil || p.Selected == nil || p.Pending == nil {
+		return st, false
+	}
+	return inject.SchedulerState{Seed: *p.Seed, Layer: *p.Layer, Step: *p.Step, Selected: *p.Selected, Pending: *p.Pending}, true
 }

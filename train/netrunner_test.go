@@ -218,3 +218,59 @@ func TestNetworkRunnerStepAllocs(t *testing.T) {
 		t.Errorf("Step allocates %v times", a)
 	}
 }
+
+// counter is a layer of its own that carries state: the steps it has seen.
+type counter struct {
+	*layers.ReLU
+	steps int
+}
+
+func (c *counter) StartStep(*nn.Step) { c.steps++ }
+
+func (c *counter) State() ([]byte, error) { return json.Marshal(map[string]int{"steps": c.steps}) }
+
+func (c *counter) Restore(b []byte) error {
+	var m map[string]int
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	c.steps = m["steps"]
+	return nil
+}
+
+// A layer with a state of its own (not an estimator scheduler's) goes
+// through SaveCheckpoint and LoadCheckpoint; a Runner's version-1 file
+// cannot hold it and says so, naming the layer.
+func TestOwnStatefulLayer(t *testing.T) {
+	dir := t.TempDir()
+	mk := func() (*nn.Network, *counter) {
+		c := &counter{ReLU: layers.NewReLU()}
+		return nn.NewNetwork(nn.Shape{1, 4, 4}, layers.NewFlatten(), layers.NewDense(16, 8), c, layers.NewDense(8, 3)), c
+	}
+	net, c := mk()
+	r, err := NewNetworkRunner(customConfig(), net, blobImages("a", 100, 1), blobImages("b", 30, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Iter < 5 {
+		r.Step()
+	}
+	if c.steps != 5 {
+		t.Fatalf("counter saw %d steps", c.steps)
+	}
+	err = r.SaveCheckpoint(filepath.Join(dir, "run.ckpt"))
+	if err == nil || !strings.Contains(err.Error(), "layer 2 (relu) keeps a state that is not an estimator scheduler's") {
+		t.Errorf("Runner checkpoint of a layer with its own state: %v", err)
+	}
+	path := filepath.Join(dir, "net.ckpt")
+	if err := SaveCheckpoint(path, r.Net, r.Opt, r.Iter, nil); err != nil {
+		t.Fatal(err)
+	}
+	net2, c2 := mk()
+	if err := net2.Build(16, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	if step, _, err := LoadCheckpoint(path, net2, NewAdam(0)); err != nil || step != 5 || c2.steps != 5 || !sameParams(r.Net, net2) {
+		t.Fatalf("LoadCheckpoint: step %d, counter %d, %v", step, c2.steps, err)
+	}
+}
