@@ -57,12 +57,17 @@ type ckptHeader struct {
 	Iter       int                      `json:"iter"`
 	OptStep    int64                    `json:"opt_step"`
 	Schedulers []*inject.SchedulerState `json:"schedulers"`
-	Batcher    datasets.BatcherState    `json:"batcher"`
-	Curves     []Point                  `json:"curves"`
-	WinLoss    float64                  `json:"win_loss"`
-	WinSteps   int                      `json:"win_steps"`
-	ElapsedNs  int64                    `json:"elapsed_ns"`
-	Tensors    []ckptTensor             `json:"tensors"`
+	// LayerStates holds, per layer, a state that is not an estimator
+	// scheduler's (a layer of the caller's own implementing nn.Stateful);
+	// absent when there is none, as in every file of the registered
+	// models.
+	LayerStates []json.RawMessage     `json:"layer_states,omitempty"`
+	Batcher     datasets.BatcherState `json:"batcher"`
+	Curves      []Point               `json:"curves"`
+	WinLoss     float64               `json:"win_loss"`
+	WinSteps    int                   `json:"win_steps"`
+	ElapsedNs   int64                 `json:"elapsed_ns"`
+	Tensors     []ckptTensor          `json:"tensors"`
 
 	// Settings that change the trajectory, checked on resume (absent in
 	// files written before they were recorded: then not checked).
@@ -117,7 +122,7 @@ func (r *Runner) header() (*ckptHeader, error) {
 	rec := r.Record()
 	h.PeakHeap, h.TrainHeap = rec.PeakHeapBytes, rec.TrainHeapBytes
 	var err error
-	if h.Schedulers, err = schedulerStates(r.Net); err != nil {
+	if h.Schedulers, h.LayerStates, err = schedulerStates(r.Net); err != nil {
 		return nil, err
 	}
 	h.Tensors, _ = r.tensors()
@@ -126,40 +131,55 @@ func (r *Runner) header() (*ckptHeader, error) {
 
 // schedulerStates returns the layers' states (nn.Stateful) as the version-1
 // header holds them: one inject.SchedulerState per layer, nil for a layer
-// without state. A layer whose state is something else cannot be written
-// in that layout and is an error naming it.
-func schedulerStates(net *nn.Network) ([]*inject.SchedulerState, error) {
+// without state; and, when a layer keeps another kind of state, every
+// layer's such state (others nil otherwise).
+func schedulerStates(net *nn.Network) (scheds []*inject.SchedulerState, others []json.RawMessage, err error) {
 	raw, err := net.States()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]*inject.SchedulerState, len(raw))
+	scheds = make([]*inject.SchedulerState, len(raw))
 	for i, b := range raw {
 		if len(b) == 0 || string(b) == "null" {
 			continue
 		}
-		st, ok := asSchedulerState(b)
-		if !ok {
-			return nil, fmt.Errorf("layer %d (%s) keeps a state that is not an estimator scheduler's; a Runner checkpoint holds only those (use train.SaveCheckpoint)", i, net.Layers[i].Name())
-		}
-		out[i] = &st
-	}
-	return out, nil
-}
-
-// rawStates turns version-1 scheduler states into the layer states
-// nn.Network.RestoreStates takes.
-func rawStates(states []*inject.SchedulerState) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, len(states))
-	for i, st := range states {
-		if st == nil {
+		if st, ok := asSchedulerState(b); ok {
+			scheds[i] = &st
 			continue
 		}
-		b, err := json.Marshal(st)
-		if err != nil {
-			return nil, err
+		if others == nil {
+			others = make([]json.RawMessage, len(raw))
 		}
-		out[i] = b
+		others[i] = b
+	}
+	return scheds, others, nil
+}
+
+// v1States merges a version-1 header's scheduler and other layer states
+// into the layer states nn.Network.RestoreStates takes. A layer with both
+// is an inconsistent file.
+func v1States(h *ckptHeader) ([]json.RawMessage, error) {
+	if len(h.LayerStates) != 0 && len(h.LayerStates) != len(h.Schedulers) {
+		return nil, fmt.Errorf("has %d layer states for %d layers (inconsistent file)", len(h.LayerStates), len(h.Schedulers))
+	}
+	out := make([]json.RawMessage, len(h.Schedulers))
+	for i, st := range h.Schedulers {
+		var other json.RawMessage
+		if len(h.LayerStates) != 0 && len(h.LayerStates[i]) != 0 && string(h.LayerStates[i]) != "null" {
+			other = h.LayerStates[i]
+		}
+		switch {
+		case st != nil && other != nil:
+			return nil, fmt.Errorf("layer %d has both a scheduler state and another state (inconsistent file)", i)
+		case other != nil:
+			out[i] = other
+		case st != nil:
+			b, err := json.Marshal(st)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = b
+		}
 	}
 	return out, nil
 }
@@ -420,20 +440,21 @@ func (r *Runner) LoadCheckpoint(path string) error {
 	if err != nil {
 		return bad("%v", err)
 	}
-	for i, l := range r.Net.Layers {
-		has := len(cur[i]) != 0 && string(cur[i]) != "null"
-		if has != (h.Schedulers[i] != nil) {
-			return bad("layer %d (%s) scheduler state does not match the network", i, l.Name())
-		}
-		if has {
-			if st := h.Schedulers[i]; st.Step != int64(h.Iter)-1 {
-				return bad("layer %d (%s) scheduler is at step %d, the run at iteration %d (inconsistent file)", i, l.Name(), st.Step, h.Iter)
-			}
-		}
-	}
-	saved, err := rawStates(h.Schedulers)
+	saved, err := v1States(h)
 	if err != nil {
 		return bad("%v", err)
+	}
+	for i, l := range r.Net.Layers {
+		has := len(cur[i]) != 0 && string(cur[i]) != "null"
+		_, sched := asSchedulerState(cur[i])
+		switch {
+		case sched != (h.Schedulers[i] != nil):
+			return bad("layer %d (%s) scheduler state does not match the network", i, l.Name())
+		case has != (saved[i] != nil):
+			return bad("layer %d (%s) state does not match the network", i, l.Name())
+		case sched && h.Schedulers[i].Step != int64(h.Iter)-1:
+			return bad("layer %d (%s) scheduler is at step %d, the run at iteration %d (inconsistent file)", i, l.Name(), h.Schedulers[i].Step, h.Iter)
+		}
 	}
 	restorer, ok := r.Opt.(OptimizerRestorer)
 	if !ok {

@@ -165,7 +165,7 @@ func LoadCheckpoint(path string, net *nn.Network, opt Optimizer) (step int, meta
 		}
 		h = netHeader{Kind: "network", Step: old.Iter, Optimizer: old.Optimizer, OptStep: old.OptStep, Tensors: old.Tensors,
 			Meta: map[string]string{"model": old.Model, "dataset": old.Dataset, "estimator": old.Estimator}}
-		if h.Layers, err = rawStates(old.Schedulers); err != nil {
+		if h.Layers, err = v1States(&old); err != nil {
 			return 0, nil, bad("layer states: %v", err)
 		}
 	} else {
