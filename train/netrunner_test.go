@@ -362,7 +362,7 @@ func TestNetworkRunnerStreamed(t *testing.T) {
 			t.Fatalf("curve point %d: in memory %+v, streamed %+v", i, recs[0].Curves[i], recs[1].Curves[i])
 		}
 	}
-	// Chance is 1/4: 24 or more of 40 right by chance has probability below 1e-6.
+	// Chance is 1/4: 24 or more of 40 right by chance has probability 3e-6.
 	if recs[1].TestAccuracy < 0.6 {
 		t.Errorf("streamed run reached %.2f accuracy: %+v", recs[1].TestAccuracy, recs[1].Curves)
 	}
