@@ -115,7 +115,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 //
 // net may be unbuilt — it is then built at cfg.Batch, cfg.Chunk and
 // cfg.Seed after the data, so that the memory figures count the network
-// and optimiser alone — or built at batch cfg.Batch.
+// and optimiser alone — or built at batch cfg.Batch. Unlike NewRunner's,
+// the batch is not checked against the memory available beforehand
+// (CheckBatchMemory measures a registered model).
 func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.Dataset) (*Runner, error) {
 	switch {
 	case net == nil:
