@@ -130,15 +130,24 @@ func (p Projector) genRademacher(key rng.Key, P []float32) {
 }
 
 // radBlockFloats bounds the row blocks of P that Reconstruct and WeightGrad
-// generate and multiply one at a time (64 KiB of float32).
-const radBlockFloats = 1 << 14
+// generate and multiply one at a time (64 KiB of float32); a P of at most
+// radWholeFloats (256 KiB) is used whole, as the extra calls would cost more
+// time than the blocks save memory.
+const (
+	radBlockFloats = 1 << 14
+	radWholeFloats = 1 << 16
+)
 
 // radBlockRows returns the rows of P generated at a time by Reconstruct and
-// WeightGrad: about radBlockFloats/K, a multiple of 128/gcd(K, 128) so that
-// every block starts on a 128-entry Philox block, and at most F. A block
-// multiplies into its own columns of x̂ or dW, so the result is bitwise that
-// of the whole P (the GEMM sums each element over K the same way).
+// WeightGrad: F when F·K ≤ radWholeFloats, else about radBlockFloats/K, a
+// multiple of 128/gcd(K, 128) so that every block starts on a 128-entry
+// Philox block. A block multiplies into its own columns of x̂ or dW, so the
+// result is bitwise that of the whole P (the GEMM sums each element over K
+// the same way).
 func (p Projector) radBlockRows() int {
+	if p.F*p.K <= radWholeFloats {
+		return p.F
+	}
 	a := 128 / gcd(p.K, 128)
 	fb := max(a, radBlockFloats/p.K/a*a)
 	return min(fb, p.F)

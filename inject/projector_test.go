@@ -409,9 +409,10 @@ func TestProjectorNoAllocs(t *testing.T) {
 // TestRademacherBlocksBitwise checks that Reconstruct and WeightGrad, which
 // generate and apply P a row block at a time, give bitwise the results of
 // the whole matrix in one product, on the layer shapes of SmallConvNet and
-// SmallFCNet and on shapes whose blocks end unevenly.
+// SmallFCNet (those of SmallFCNet use P whole) and on shapes whose last
+// block is short.
 func TestRademacherBlocksBitwise(t *testing.T) {
-	shapes := []radShape{{2048, 205, 8, 10}, {1024, 103, 32, 0}, {256, 26, 64, 0}, {784, 79, 150, 300}, {300, 30, 150, 10}, {1000, 3, 5, 7}, {129, 127, 3, 2}}
+	shapes := []radShape{{2048, 205, 8, 10}, {1024, 103, 32, 0}, {256, 26, 64, 0}, {784, 79, 150, 300}, {300, 30, 150, 10}, {1000, 70, 5, 7}, {3000, 30, 3, 2}}
 	src := rng.New(rng.Key{Seed: 9})
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -437,8 +438,12 @@ type radShape struct{ f, k, rows, out int }
 
 func rademacherBlocksCase(t *testing.T, path kernels.Path, sh radShape, fill func(int) []float32) {
 	p := Projector{Kind: Project, F: sh.f, K: sh.k}
-	if fb := p.radBlockRows(); fb < p.F && fb*p.K%128 != 0 {
+	fb := p.radBlockRows()
+	if fb < p.F && fb*p.K%128 != 0 {
 		t.Fatalf("%v %+v: block of %d rows does not end on a Philox block", path, sh, fb)
+	}
+	if (fb < p.F) != (p.F*p.K > radWholeFloats) {
+		t.Fatalf("%v %+v: blocks of %d rows for F·K = %d", path, sh, fb, p.F*p.K)
 	}
 	key := rng.Key{Seed: 3, Stream: 1, Draw: 4}
 	full := make([]float32, p.F*p.K)

@@ -120,13 +120,29 @@ func (c *Conv2D) initParams() {
 	uniformInit(c.B.Value, bound, c.seed, c.index, 1)
 }
 
+// rebuildWholeFloats is the largest rebuilt input of a chunk (256 KiB)
+// that backward rebuilds at once: for smaller ones the projection matrix,
+// regenerated for every block, would cost more time than the blocks save
+// memory.
+const rebuildWholeFloats = 1 << 16
+
 // rebuildSamples is the number of samples whose input backward rebuilds at a
-// time for a chunk of chunk samples: the group the filter-gradient kernels
-// process together (kernels.ConvGroupColumns output positions), so that the
-// filter gradient sums the samples in the same order as over the whole chunk
-// and the result is bitwise that of rebuilding the chunk at once
-// (TestConvRebuildBlocksBitwise checks it on every kernel path).
+// time for a chunk of chunk samples: the whole chunk when its input is at
+// most rebuildWholeFloats, else rebuildGroup.
 func rebuildSamples(s kernels.ConvShape, chunk int) int {
+	if chunk*s.InSize() <= rebuildWholeFloats {
+		return chunk
+	}
+	return rebuildGroup(s, chunk)
+}
+
+// rebuildGroup is the group of samples the filter-gradient kernels process
+// together (kernels.ConvGroupColumns output positions): rebuilt and
+// convolved a group at a time, the filter gradient sums the samples in the
+// same order as over the whole chunk, bitwise the result of rebuilding the
+// chunk at once (TestConvRebuildBlocksBitwise checks it on every kernel
+// path).
+func rebuildGroup(s kernels.ConvShape, chunk int) int {
 	return min(chunk, max(1, kernels.ConvGroupColumns/(s.OH()*s.OW())))
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // TestConvRebuildBlocksBitwise checks that rebuilding a Conv2D input a few
-// samples at a time in backward (rebuildSamples) gives bitwise the filter
+// samples at a time in backward (rebuildGroup) gives bitwise the filter
 // gradient and SPAD scores of rebuilding the whole chunk at once, on the
 // SmallConvNet shapes and on every kernel path of the machine.
 func TestConvRebuildBlocksBitwise(t *testing.T) {
@@ -40,10 +40,11 @@ func TestConvRebuildBlocksBitwise(t *testing.T) {
 					if _, err := c.Build(nn.Shape{sh.inC, sh.hw, sh.hw}, batch, chunk); err != nil {
 						t.Fatal(err)
 					}
+					c.xhatN = rebuildGroup(c.shape, chunk) // blocked even where the layer would not be
 					if whole {
 						c.xhatN = chunk
-						c.xhatLen = chunk * c.shape.InSize()
 					}
+					c.xhatLen = c.xhatN * c.shape.InSize()
 					giveScratch(c)
 					return c
 				}
