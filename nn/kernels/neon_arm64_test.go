@@ -111,9 +111,9 @@ func TestMicroKernelNEONSpecial(t *testing.T) {
 	}
 }
 
-// TestPackNEON checks the NEON packing of A (m×k) and of a transposed B
-// (n×k) against their Go meaning, for depths with and without a remainder
-// of whole groups of four and with offsets in every direction.
+// TestPackNEON checks the NEON packing of every operand layout (A m×k or
+// k×m, B k×n or n×k) against its Go meaning, for depths with and without a
+// remainder of whole groups of four and with offsets in every direction.
 func TestPackNEON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 3))
 	for _, kc := range []int{1, 3, 4, 5, 8, 13, 256} {
@@ -142,6 +142,26 @@ func TestPackNEON(t *testing.T) {
 		}
 		if da[8*kc] != 7 || db[12*kc] != 7 {
 			t.Fatalf("kc=%d: packing wrote past the panel", kc)
+		}
+		// A transposed A (k×m) and a B (k×n): depth q is row pc+q, the
+		// panel's columns start at i.
+		ldt := i + 12 + 5
+		st := randSlice(rng, (pc+kc)*ldt)
+		packA8T(da, st, ldt, i, pc, kc)
+		packB12N(db, st, ldt, i, pc, kc)
+		for q := 0; q < kc; q++ {
+			for c := 0; c < 12; c++ {
+				want := st[(pc+q)*ldt+i+c]
+				if c < 8 && da[q*8+c] != want {
+					t.Fatalf("packA8T kc=%d: d[%d] = %v, want %v", kc, q*8+c, da[q*8+c], want)
+				}
+				if db[q*12+c] != want {
+					t.Fatalf("packB12N kc=%d: d[%d] = %v, want %v", kc, q*12+c, db[q*12+c], want)
+				}
+			}
+		}
+		if da[8*kc] != 7 || db[12*kc] != 7 {
+			t.Fatalf("kc=%d: row copies wrote past the panel", kc)
 		}
 	}
 }

@@ -54,6 +54,39 @@ func packA8NEON(d, a *float32, lda, n4 int)
 //go:noescape
 func packB12TNEON(d, b *float32, ldb, n4 int)
 
+// copyRows8NEON gathers n rows of 8 floats. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[8*q:8*q+8], s[q*lds:q*lds+8])
+//	}
+//
+//go:noescape
+func copyRows8NEON(d, s *float32, lds, n int)
+
+// copyRows12NEON gathers n rows of 12 floats. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[12*q:12*q+12], s[q*lds:q*lds+12])
+//	}
+//
+//go:noescape
+func copyRows12NEON(d, s *float32, lds, n int)
+
+// packA8T packs a full 8-row micro-panel of a transposed A (stored k×m).
+func packA8T(d, a []float32, lda, i, pc, kc int) {
+	_ = d[8*kc-1]
+	_ = a[(pc+kc-1)*lda+i+7]
+	copyRows8NEON(&d[0], &a[pc*lda+i], lda, kc)
+}
+
+// packB12N packs a full 12-column micro-panel of a non-transposed B
+// (stored k×n).
+func packB12N(d, b []float32, ldb, j, pc, kc int) {
+	_ = d[12*kc-1]
+	_ = b[(pc+kc-1)*ldb+j+11]
+	copyRows12NEON(&d[0], &b[pc*ldb+j], ldb, kc)
+}
+
 // packA8N packs a full 8-row micro-panel of a non-transposed A:
 // packA8NEON for whole groups of four depths, Go for the rest.
 func packA8N(d, a []float32, lda, i, pc, kc int) {
@@ -101,6 +134,8 @@ func init() {
 		nc:     768,
 		kern:   kernelNEON,
 		packAN: packA8N,
+		packAT: packA8T,
+		packBN: packB12N,
 		packBT: packB12T,
 	}
 }

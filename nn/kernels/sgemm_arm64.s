@@ -304,3 +304,37 @@ packb4:
 	SUBS	$1, R15, R15
 	BNE	packb4
 	RET
+
+// func copyRows8NEON(d, s *float32, lds, n int)
+// n ≥ 1 rows of 8 floats, s rows lds floats apart, d packed.
+TEXT ·copyRows8NEON(SB), NOSPLIT, $0-32
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	lds+16(FP), R2
+	MOVD	n+24(FP), R3
+	LSL	$2, R2, R2
+
+rows8:
+	VLD1	(R1), [V0.S4, V1.S4]
+	ADD	R2, R1, R1
+	VST1.P	[V0.S4, V1.S4], 32(R0)
+	SUBS	$1, R3, R3
+	BNE	rows8
+	RET
+
+// func copyRows12NEON(d, s *float32, lds, n int)
+// n ≥ 1 rows of 12 floats, s rows lds floats apart, d packed.
+TEXT ·copyRows12NEON(SB), NOSPLIT, $0-32
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	lds+16(FP), R2
+	MOVD	n+24(FP), R3
+	LSL	$2, R2, R2
+
+rows12:
+	VLD1	(R1), [V0.S4, V1.S4, V2.S4]
+	ADD	R2, R1, R1
+	VST1.P	[V0.S4, V1.S4, V2.S4], 48(R0)
+	SUBS	$1, R3, R3
+	BNE	rows12
+	RET
