@@ -16,7 +16,7 @@
 // parameters and one chunk of activations and nothing for backward. Layers
 // that carry state between steps implement Stateful, which checkpoints save
 // through Network.States. Weights files live in nn/safetensors; tensor
-// interop (gorgonia.org/tensor) in package tensorio, outside nn, so that nn
+// interop (gorgonia.org/tensor) in package nn/tensorio, so that nn
 // depends on nothing outside the standard library but its kernels' cpuid.
 //
 // Misuse that input from users can cause is reported as errors: Build and

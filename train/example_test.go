@@ -10,7 +10,7 @@ import (
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/rng"
-	"github.com/spadlab/spad/tensorio"
+	"github.com/spadlab/spad/nn/tensorio"
 	"github.com/spadlab/spad/train"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/spadlab/spad/models"
 	"github.com/spadlab/spad/models/onnx"
 	"github.com/spadlab/spad/nn"
-	"github.com/spadlab/spad/tensorio"
+	"github.com/spadlab/spad/nn/tensorio"
 )
 
 // Export SmallFCNet (with dropout, which disappears) to an ONNX file and

@@ -21,7 +21,7 @@ import (
 	"github.com/spadlab/spad/models/onnx"
 	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/rng"
-	"github.com/spadlab/spad/tensorio"
+	"github.com/spadlab/spad/nn/tensorio"
 )
 
 // averagePool is ONNX's AveragePool for 4-D inputs without padding, which

@@ -1,9 +1,10 @@
 // Package tensorio moves data between gorgonia.org/tensor and the
 // framework: batches and parameters in and out of *tensor.Dense, and
-// Predict on tensors. It lives outside nn (and its subtree) so that the
-// core and every package under nn/ depend on nothing gorgonia needs and
-// build for every target: gorgonia pulls in a dozen modules, and its
-// chewxy/math32 dependency does not build on linux/riscv64.
+// Predict on tensors. It is the only package of the module that imports
+// gorgonia, so that the core (nn, its kernels, layers, inject, models,
+// datasets, train) depends on nothing gorgonia needs and builds for every
+// target: gorgonia pulls in a dozen modules, and its chewxy/math32
+// dependency does not build on linux/riscv64.
 //
 // Every function reads a tensor in its logical row-major order, whatever
 // its layout: transposed tensors, slices (views with strides) and

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spadlab/spad/layers"
 	"github.com/spadlab/spad/nn"
-	"github.com/spadlab/spad/tensorio"
+	"github.com/spadlab/spad/nn/tensorio"
 )
 
 // Set a layer's weights from a tensor and predict on a batch held in a
