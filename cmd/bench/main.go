@@ -521,6 +521,23 @@ func (f *suiteFlags) load() (*bench.Suite, []bench.Job, []string, error) {
 	return s, s.Jobs(*f.quick, datasets.Options{Dir: *f.data, NoDownload: *f.noDL, Mode: mode}), args, nil
 }
 
+// loadLauncher parses args with parse, loads the suite as load does and
+// checks the launcher's --grace (seconds, ≥ 1; read after parsing): the
+// common start of the slurm and k8s commands.
+func (f *suiteFlags) loadLauncher(parse func([]string) error, args []string, grace *int) (*bench.Suite, []bench.Job, []string, error) {
+	if err := parse(args); err != nil {
+		return nil, nil, nil, err
+	}
+	s, jobs, runArgs, err := f.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if *grace < 1 {
+		return nil, nil, nil, usageError{fmt.Sprintf("--grace must be ≥ 1, got %d", *grace)}
+	}
+	return s, jobs, runArgs, nil
+}
+
 // every is the checkpoint cadence as SweepOptions and RunOptions take it.
 func (f *suiteFlags) every() int {
 	if *f.ckEvery == 0 {
@@ -704,15 +721,9 @@ func slurm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		benchPath = fs.String("bench", "", "path of this program on the cluster (default: this executable)")
 		submit    = fs.Bool("submit", false, "submit the array and the report job with sbatch and print their job ids")
 	)
-	if err := parse(args); err != nil {
-		return err
-	}
-	s, jobs, runArgs, err := sf.load()
+	s, jobs, runArgs, err := sf.loadLauncher(parse, args, grace)
 	if err != nil {
 		return err
-	}
-	if *grace < 1 {
-		return usageError{fmt.Sprintf("--grace must be ≥ 1, got %d", *grace)}
 	}
 	self, err := selfPath(*benchPath)
 	if err != nil {
@@ -859,15 +870,9 @@ func k8s(args []string, stdout, stderr io.Writer) error {
 		retries   = fs.Int("retries", 3, "failures of one run before it is given up (evictions do not count)")
 		grace     = fs.Int("grace", 120, "seconds between SIGTERM and SIGKILL: time to write the checkpoint")
 	)
-	if err := parse(args); err != nil {
-		return err
-	}
-	s, jobs, runArgs, err := sf.load()
+	s, jobs, runArgs, err := sf.loadLauncher(parse, args, grace)
 	if err != nil {
 		return err
-	}
-	if *grace < 1 {
-		return usageError{fmt.Sprintf("--grace must be ≥ 1, got %d", *grace)}
 	}
 	label := s.Label(*sf.quick)
 	o := bench.K8sOptions{Name: *name, Namespace: *namespace, Image: *image, Bench: *benchPath,
