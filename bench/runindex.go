@@ -198,10 +198,7 @@ func RunIndex(ctx context.Context, jobs []Job, index int, o RunOptions) (RunOutc
 	}
 	job := jobs[index]
 	out := RunOutcome{Job: job}
-	every := o.CheckpointEvery
-	if every == 0 {
-		every = DefaultCheckpointEvery
-	}
+	every := checkpointEvery(o.CheckpointEvery)
 	if err := os.MkdirAll(filepath.Join(o.Dir, RunsDir), 0o755); err != nil {
 		return out, err
 	}
@@ -215,23 +212,18 @@ func RunIndex(ctx context.Context, jobs []Job, index int, o RunOptions) (RunOutc
 		return out, err
 	}
 	defer unlockRun()
-	if o.Info != nil {
-		if err := WriteSweepInfo(o.Dir, *o.Info); err != nil {
-			return out, err
-		}
+	if err := writeInfo(o.Dir, o.Info); err != nil {
+		return out, err
 	}
 	done, _, err := LoadLines(o.Dir)
 	if err != nil {
 		return out, err
 	}
-	job.Config.Threads = o.Threads
-	if job.Config.Threads < 1 {
-		job.Config.Threads = ThreadsPerRun(1)
+	threads := o.Threads
+	if threads < 1 {
+		threads = ThreadsPerRun(1)
 	}
-	if every > 0 {
-		job.Config.CheckpointEvery = every
-		job.Config.CheckpointPath = CheckpointPath(o.Dir, job.ID)
-	}
+	job.configure(o.Dir, threads, every)
 	out.Job = job
 	todo, skipped, extend, err := plan(o.Dir, []Job{job}, done)
 	if err != nil {
@@ -276,8 +268,7 @@ func RunIndex(ctx context.Context, jobs []Job, index int, o RunOptions) (RunOutc
 	if err != nil {
 		return out, err
 	}
-	out.Line = Line{ID: job.ID, Suite: job.Suite, Setting: job.Setting, Repeat: job.Repeat,
-		Hash: ConfigHash(job.Config), BaseHash: BaseHash(job.Config), Record: rec}
+	out.Line = job.line(rec)
 	if err := WriteLine(o.Dir, out.Line); err != nil {
 		return out, err
 	}

@@ -193,6 +193,39 @@ type SweepOptions struct {
 // DefaultCheckpointEvery is a sweep's checkpoint cadence by default.
 const DefaultCheckpointEvery = 1000
 
+// checkpointEvery is the cadence that an option's CheckpointEvery asks for
+// (0: DefaultCheckpointEvery; < 0: none).
+func checkpointEvery(every int) int {
+	if every == 0 {
+		return DefaultCheckpointEvery
+	}
+	return every
+}
+
+// writeInfo records info, if not nil, in dir/sweep.json.
+func writeInfo(dir string, info *SweepInfo) error {
+	if info == nil {
+		return nil
+	}
+	return WriteSweepInfo(dir, *info)
+}
+
+// configure sets the kernel threads of j's run and, for every > 0, the
+// cadence and path (in the sweep directory dir) of its checkpoint.
+func (j *Job) configure(dir string, threads, every int) {
+	j.Config.Threads = threads
+	if every > 0 {
+		j.Config.CheckpointEvery = every
+		j.Config.CheckpointPath = CheckpointPath(dir, j.ID)
+	}
+}
+
+// line is the record of j's finished run.
+func (j *Job) line(rec *train.Record) Line {
+	return Line{ID: j.ID, Suite: j.Suite, Setting: j.Setting, Repeat: j.Repeat,
+		Hash: ConfigHash(j.Config), BaseHash: BaseHash(j.Config), Record: rec}
+}
+
 // SweepResult counts what a sweep did.
 type SweepResult struct {
 	Total, Skipped, Done, Failed int
@@ -341,10 +374,7 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 	if o.Exec == nil {
 		return res, errors.New("sweep: no executor")
 	}
-	every := o.CheckpointEvery
-	if every == 0 {
-		every = DefaultCheckpointEvery
-	}
+	every := checkpointEvery(o.CheckpointEvery)
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return res, err
 	}
@@ -353,10 +383,8 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 		return res, err
 	}
 	defer unlock()
-	if o.Info != nil {
-		if err := WriteSweepInfo(o.Dir, *o.Info); err != nil {
-			return res, err
-		}
+	if err := writeInfo(o.Dir, o.Info); err != nil {
+		return res, err
 	}
 	done, warn, err := LoadLines(o.Dir)
 	if err != nil && !errors.Is(err, ErrNoRuns) {
@@ -375,11 +403,7 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 	}
 	res.Threads = ThreadsPerRun(o.Jobs)
 	for i := range jobs {
-		jobs[i].Config.Threads = res.Threads
-		if every > 0 {
-			jobs[i].Config.CheckpointEvery = every
-			jobs[i].Config.CheckpointPath = CheckpointPath(o.Dir, jobs[i].ID)
-		}
+		jobs[i].configure(o.Dir, res.Threads, every)
 	}
 	todo, skipped, extend, err := plan(o.Dir, jobs, done)
 	if err != nil {
@@ -436,8 +460,7 @@ func Sweep(ctx context.Context, jobs []Job, o SweepOptions) (SweepResult, error)
 			}
 			return
 		}
-		line := Line{ID: j.ID, Suite: j.Suite, Setting: j.Setting, Repeat: j.Repeat,
-			Hash: ConfigHash(j.Config), BaseHash: BaseHash(j.Config), Record: rec}
+		line := j.line(rec)
 		if err := WriteLine(o.Dir, line); err != nil {
 			if writeErr == nil {
 				writeErr = err
