@@ -51,6 +51,10 @@ var (
 // CIFAR10Classes are the class names, by label.
 var CIFAR10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
 
+// CIFAR10BatchRecords is the number of records in each of the official
+// set's six batch files.
+const CIFAR10BatchRecords = 10000
+
 // ReadCIFAR10 reads the records of one CIFAR-10 binary batch from r, raw or
 // gzipped, returning the pixels (3×32×32 bytes per record, R, G, B planes)
 // and the labels. name identifies the file in error messages. A size that is
@@ -110,22 +114,32 @@ func ReadCIFAR10File(path string) (pixels, labels []uint8, err error) {
 // ReadCIFAR10Files reads and concatenates the batch files at paths into one
 // Dataset called name, with the CIFAR-10 normalisation.
 func ReadCIFAR10Files(name string, paths ...string) (*Dataset, error) {
+	d, _, err := readCIFAR10Files(name, paths...)
+	return d, err
+}
+
+// readCIFAR10Files is ReadCIFAR10Files that also returns each file's
+// record count.
+func readCIFAR10Files(name string, paths ...string) (*Dataset, []int, error) {
 	size := 0
 	for _, p := range paths {
 		size += sizeHint(p)
 	}
 	pixels := make([]uint8, 0, size/CIFAR10RecordSize*CIFAR10PixelBytes)
 	labels := make([]uint8, 0, size/CIFAR10RecordSize)
+	counts := make([]int, 0, len(paths))
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
-			return nil, fmt.Errorf("datasets: %w", err)
+			return nil, nil, fmt.Errorf("datasets: %w", err)
 		}
+		before := len(labels)
 		pixels, labels, err = readCIFAR10Into(f, p, pixels, labels)
 		f.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		counts = append(counts, len(labels)-before)
 	}
 	d := &Dataset{
 		Name: name, N: len(labels), C: 3, H: CIFAR10Side, W: CIFAR10Side, Classes: 10,
@@ -135,9 +149,9 @@ func ReadCIFAR10Files(name string, paths ...string) (*Dataset, error) {
 		ClassNames: append([]string(nil), CIFAR10Classes...),
 	}
 	if err := d.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return d, nil
+	return d, counts, nil
 }
 
 // sizeHint estimates the decompressed size of the file at path: its size
@@ -180,19 +194,48 @@ func hasCIFAR10(dir string) bool {
 
 // ReadCIFAR10Dir reads the CIFAR-10 training set (data_batch_1..5.bin) and
 // test set (test_batch.bin) from dir, each file raw or gzipped. It does not
-// search elsewhere.
+// search elsewhere. The six batches must hold the same number of records
+// (10,000 each in the official set): a batch cut short is named.
 func ReadCIFAR10Dir(dir string) (train, test *Dataset, err error) {
 	paths, tp, err := cifar10Paths(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	if train, err = ReadCIFAR10Files("cifar10-train", paths...); err != nil {
+	train, counts, err := readCIFAR10Files("cifar10-train", paths...)
+	if err != nil {
 		return nil, nil, err
 	}
-	if test, err = ReadCIFAR10Files("cifar10-test", tp); err != nil {
+	test, tc, err := readCIFAR10Files("cifar10-test", tp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCIFAR10Counts(append(append([]string(nil), paths...), tp), append(counts, tc...)); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// checkCIFAR10Counts requires the batches of a CIFAR-10 directory to hold
+// the same number of records, as the official set does (10,000 each), and
+// names the first batch that differs from the majority.
+func checkCIFAR10Counts(paths []string, counts []int) error {
+	votes := map[int]int{}
+	for _, n := range counts {
+		votes[n]++
+	}
+	common := counts[0]
+	for n, v := range votes {
+		if v > votes[common] || (v == votes[common] && n > common) {
+			common = n
+		}
+	}
+	for i, n := range counts {
+		if n != common {
+			return fmt.Errorf("datasets: %s: %d records where the other batches of the set hold %d (the official batches hold %d each): a cut or foreign file?",
+				paths[i], n, common, CIFAR10BatchRecords)
+		}
+	}
+	return nil
 }
 
 // cifar10Paths finds the training and test batch files in dir.

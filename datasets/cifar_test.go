@@ -28,7 +28,7 @@ func TestReadCIFAR10Good(t *testing.T) {
 
 func TestReadCIFAR10Dir(t *testing.T) {
 	dir := t.TempDir()
-	files := cifarFiles(3, 4)
+	files := cifarFiles(3, 3)
 	for name, b := range files { // store alternate files gzipped
 		if name == CIFAR10TrainFiles[1] || name == CIFAR10TestFile {
 			delete(files, name)
@@ -40,7 +40,7 @@ func TestReadCIFAR10Dir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if train.N != 15 || test.N != 4 || train.C != 3 || train.H != 32 || train.W != 32 || train.Classes != 10 {
+	if train.N != 15 || test.N != 3 || train.C != 3 || train.H != 32 || train.W != 32 || train.Classes != 10 {
 		t.Fatalf("train N=%d test N=%d shape %d×%d×%d", train.N, test.N, train.C, train.H, train.W)
 	}
 	// Sample 7 is record 1 of data_batch_3 (split 2); check each plane.
@@ -98,11 +98,29 @@ func TestReadCIFAR10Corrupt(t *testing.T) {
 	wantErr(t, err, "absent.bin")
 }
 
+// A directory whose batches do not all hold the same number of records
+// (a batch cut to whole records, as a 9,000-record file among 10,000-record
+// ones) is refused, naming the odd batch, in memory and streamed.
+func TestCIFAR10BatchCutShort(t *testing.T) {
+	dir := t.TempDir()
+	files := cifarFiles(4, 4)
+	files[CIFAR10TrainFiles[2]] = files[CIFAR10TrainFiles[2]][:3*CIFAR10RecordSize]
+	writeFiles(t, dir, files)
+	_, _, err := ReadCIFAR10Dir(dir)
+	wantErr(t, err, filepath.Join(dir, CIFAR10TrainFiles[2]), "3 records where the other batches of the set hold 4")
+	_, _, err = OpenCIFAR10Dir(dir, Options{CacheDir: t.TempDir()})
+	wantErr(t, err, filepath.Join(dir, CIFAR10TrainFiles[2]), "3 records where the other batches of the set hold 4")
+	files = cifarFiles(4, 2)
+	writeFiles(t, dir, files)
+	_, _, err = ReadCIFAR10Dir(dir)
+	wantErr(t, err, CIFAR10TestFile, "2 records where the other batches of the set hold 4")
+}
+
 func TestResolveCIFAR10Order(t *testing.T) {
 	clearEnv(t)
 	a, b := t.TempDir(), t.TempDir()
 	writeFiles(t, a, cifarFiles(1, 1))
-	writeFiles(t, b, cifarFiles(2, 1))
+	writeFiles(t, b, cifarFiles(2, 2))
 	t.Setenv(CIFAR10Env, a)
 	if d, err := ResolveCIFAR10(Options{}); err != nil || d != a {
 		t.Fatalf("env: %q %v", d, err)
@@ -119,13 +137,13 @@ func TestResolveCIFAR10Order(t *testing.T) {
 	wantErr(t, err, empty, "$"+CIFAR10Env)
 	t.Setenv(CIFAR10Env, "")
 	root := t.TempDir()
-	writeFiles(t, filepath.Join(root, CIFAR10DirName), cifarFiles(1, 3))
+	writeFiles(t, filepath.Join(root, CIFAR10DirName), cifarFiles(3, 3))
 	if d, err := ResolveCIFAR10(Options{CacheOnly: true, CacheDir: root, NoDownload: true}); err != nil || d != filepath.Join(root, CIFAR10DirName) {
 		t.Fatalf("cache: %q %v", d, err)
 	}
 	// The shared directory is found by walking up from the working directory.
 	top := t.TempDir()
-	writeFiles(t, filepath.Join(top, "shared", "data", CIFAR10DirName), cifarFiles(1, 2))
+	writeFiles(t, filepath.Join(top, "shared", "data", CIFAR10DirName), cifarFiles(2, 2))
 	deep := filepath.Join(top, "main", "pkg")
 	os.MkdirAll(deep, 0o755)
 	t.Chdir(deep)

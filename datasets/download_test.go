@@ -134,7 +134,7 @@ func TestDownloadOffline(t *testing.T) {
 func cifarArchive(t *testing.T, extra map[string][]byte) []byte {
 	files := map[string][]byte{}
 	order := []string{CIFAR10DirName + "/"}
-	for name, b := range cifarFiles(2, 3) {
+	for name, b := range cifarFiles(2, 2) {
 		files[CIFAR10DirName+"/"+name] = b
 	}
 	for _, f := range append(append([]string(nil), CIFAR10TrainFiles...), CIFAR10TestFile) {
@@ -164,7 +164,7 @@ func TestDownloadCIFAR10(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if train.N != 10 || test.N != 3 {
+	if train.N != 10 || test.N != 2 {
 		t.Fatalf("train %d test %d", train.N, test.N)
 	}
 	if _, err := os.Stat(filepath.Join(root, CIFAR10Archive)); err == nil {

@@ -319,6 +319,17 @@ func OpenCIFAR10Dir(dir string, opt Options) (train, test *Dataset, err error) {
 		train.Close()
 		return nil, nil, err
 	}
+	var counts []int
+	for _, d := range []*Dataset{train, test} {
+		for _, sg := range d.src.segs {
+			counts = append(counts, sg.n)
+		}
+	}
+	if err := checkCIFAR10Counts(append(append([]string(nil), paths...), tp), counts); err != nil {
+		train.Close()
+		test.Close()
+		return nil, nil, err
+	}
 	return train, test, nil
 }
 

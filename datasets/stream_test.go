@@ -26,6 +26,32 @@ func writeUnevenCIFAR(t *testing.T, dir string) {
 	writeFiles(t, dir, files)
 }
 
+// loadUneven loads the uneven directory of writeUnevenCIFAR through the
+// file-level readers (a directory load refuses batches of unequal sizes).
+func loadUneven(t *testing.T, dir string, opt Options) (train, test *Dataset) {
+	t.Helper()
+	paths, tp, err := cifar10Paths(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Mode == Stream {
+		if train, err = OpenCIFAR10Files("cifar10-train", opt, paths...); err != nil {
+			t.Fatal(err)
+		}
+		if test, err = OpenCIFAR10Files("cifar10-test", opt, tp); err != nil {
+			t.Fatal(err)
+		}
+		return train, test
+	}
+	if train, err = ReadCIFAR10Files("cifar10-train", paths...); err != nil {
+		t.Fatal(err)
+	}
+	if test, err = ReadCIFAR10Files("cifar10-test", tp); err != nil {
+		t.Fatal(err)
+	}
+	return train, test
+}
+
 // loadBoth loads the data set name from dir in memory and streamed.
 func loadBoth(t *testing.T, name, dir, cache string) (memTrain, memTest, strTrain, strTest *Dataset) {
 	t.Helper()
@@ -195,7 +221,12 @@ func TestStreamCIFAR10MatchesMemory(t *testing.T) {
 	clearEnv(t)
 	dir, cache := t.TempDir(), t.TempDir()
 	writeUnevenCIFAR(t, dir)
-	mt, me, st, se := loadBoth(t, "cifar10", dir, cache)
+	if _, _, err := Load("cifar10", Options{Dir: dir, CacheDir: cache, NoDownload: true}); err == nil || !strings.Contains(err.Error(), "records where the other batches") {
+		t.Fatalf("a directory of uneven batches was accepted: %v", err)
+	}
+	mt, me := loadUneven(t, dir, Options{CacheDir: cache})
+	st, se := loadUneven(t, dir, Options{CacheDir: cache, Mode: Stream})
+	t.Cleanup(func() { st.Close(); se.Close() })
 	if st.N != 27 || se.N != 6 {
 		t.Fatalf("streamed %d train and %d test samples, want 27 and 6", st.N, se.N)
 	}
@@ -206,10 +237,7 @@ func TestStreamCIFAR10MatchesMemory(t *testing.T) {
 		t.Fatalf("cache holds %d entries (%v), want 2", len(ents), err)
 	}
 	info1, _ := ents[0].Info()
-	st2, se2, err := Load("cifar10", Options{Dir: dir, CacheDir: cache, Mode: Stream})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st2, se2 := loadUneven(t, dir, Options{CacheDir: cache, Mode: Stream})
 	defer st2.Close()
 	defer se2.Close()
 	ents2, _ := os.ReadDir(filepath.Join(cache, "stream"))
@@ -262,10 +290,7 @@ func TestStreamReadFailure(t *testing.T) {
 	clearEnv(t)
 	dir := t.TempDir()
 	writeUnevenCIFAR(t, dir)
-	tr, te, err := Load("cifar10", Options{Dir: dir, CacheDir: t.TempDir(), Mode: Stream})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := loadUneven(t, dir, Options{CacheDir: t.TempDir(), Mode: Stream})
 	te.Close()
 	b, _ := NewBatcher(tr, nil, 4, TailWrap, ShuffleKey(2))
 	if err := tr.Close(); err != nil {
