@@ -331,16 +331,11 @@ func (s *Sampler) estimateNode(grad []float64) {
 	for j := len(c.instrs) - 1; j >= 0; j-- {
 		in := &c.instrs[j]
 		switch in.Op {
-		case OpConst, OpParam:
 		case OpTuple:
 			cp := adj[in.Out : in.Out+in.K]
 			t := c.tupleOf[j]
 			if t < 0 {
-				sum := 0.0
-				for _, a := range cp {
-					sum += a
-				}
-				adj[in.A] = sum
+				adj[in.A] = sumAdj(cp)
 				continue
 			}
 			b := len(cp)
@@ -369,12 +364,8 @@ func (s *Sampler) estimateNode(grad []float64) {
 				k, scale = s.explore(s.sel[t], b)
 			}
 			adj[in.A] = scale * cp[k]
-		case OpAdd, OpSub, OpMul, OpDiv:
-			g := adj[in.Out]
-			adj[in.A] = g * w[2*j]
-			adj[in.B] = g * w[2*j+1]
 		default:
-			adj[in.A] = adj[in.Out] * w[2*j]
+			backLocal(adj, w, in, j)
 		}
 	}
 	ws.readGrad(grad)

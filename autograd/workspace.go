@@ -163,19 +163,10 @@ func (ws *Workspace) Gradient(grad []float64) {
 	for j := len(c.instrs) - 1; j >= 0; j-- {
 		in := &c.instrs[j]
 		switch in.Op {
-		case OpConst, OpParam:
 		case OpTuple:
-			s := 0.0
-			for _, a := range adj[in.Out : in.Out+in.K] {
-				s += a
-			}
-			adj[in.A] = s
-		case OpAdd, OpSub, OpMul, OpDiv:
-			g := adj[in.Out]
-			adj[in.A] = g * w[2*j]
-			adj[in.B] = g * w[2*j+1]
+			adj[in.A] = sumAdj(adj[in.Out : in.Out+in.K])
 		default:
-			adj[in.A] = adj[in.Out] * w[2*j]
+			backLocal(adj, w, in, j)
 		}
 	}
 	ws.readGrad(grad)
@@ -195,26 +186,43 @@ func (ws *Workspace) BranchGradient(grad []float64, branch []int32, scale []floa
 	for j := len(c.instrs) - 1; j >= 0; j-- {
 		in := &c.instrs[j]
 		switch in.Op {
-		case OpConst, OpParam:
 		case OpTuple:
 			if t := c.tupleOf[j]; t >= 0 {
 				adj[in.A] = scale[t] * adj[in.Out+branch[t]]
 				continue
 			}
-			s := 0.0
-			for _, a := range adj[in.Out : in.Out+in.K] {
-				s += a
-			}
-			adj[in.A] = s
-		case OpAdd, OpSub, OpMul, OpDiv:
-			g := adj[in.Out]
-			adj[in.A] = g * w[2*j]
-			adj[in.B] = g * w[2*j+1]
+			adj[in.A] = sumAdj(adj[in.Out : in.Out+in.K])
 		default:
-			adj[in.A] = adj[in.Out] * w[2*j]
+			backLocal(adj, w, in, j)
 		}
 	}
 	ws.readGrad(grad)
+}
+
+// backLocal passes the adjoint of instruction j, in, which is not a tuple,
+// to its operands through its local partials w[2j] and w[2j+1]: the step of
+// the reverse sweeps at every instruction but a tupling node (constants and
+// parameters pass nothing on).
+func backLocal(adj, w []float64, in *Instr, j int) {
+	switch in.Op {
+	case OpConst, OpParam:
+	case OpAdd, OpSub, OpMul, OpDiv:
+		g := adj[in.Out]
+		adj[in.A] = g * w[2*j]
+		adj[in.B] = g * w[2*j+1]
+	default:
+		adj[in.A] = adj[in.Out] * w[2*j]
+	}
+}
+
+// sumAdj is the adjoint of a tupled value: the sum, in order, of the
+// adjoints of its copies.
+func sumAdj(copies []float64) float64 {
+	s := 0.0
+	for _, a := range copies {
+		s += a
+	}
+	return s
 }
 
 func (ws *Workspace) readGrad(grad []float64) {
