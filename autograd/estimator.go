@@ -386,6 +386,18 @@ func (s *Sampler) selectBranch(adj []float64) int32 {
 		}
 		return best
 	}
+	for k, c := range s.drawCandidates(n, m) {
+		if k == 0 || abs(adj[c]) > abs(adj[best]) {
+			best = c
+		}
+	}
+	return best
+}
+
+// drawCandidates draws m of the n candidates 0 … n-1 without replacement (a
+// partial Fisher–Yates shuffle, one draw a candidate) and returns them in
+// draw order; the slice is reused by the next call.
+func (s *Sampler) drawCandidates(n, m int) []int32 {
 	cand := s.cand[:n]
 	for i := range cand {
 		cand[i] = int32(i)
@@ -393,11 +405,8 @@ func (s *Sampler) selectBranch(adj []float64) int32 {
 	for k := 0; k < m; k++ {
 		j := k + s.src.Intn(n-k)
 		cand[k], cand[j] = cand[j], cand[k]
-		if k == 0 || abs(adj[cand[k]]) > abs(adj[best]) {
-			best = cand[k]
-		}
 	}
-	return best
+	return cand[:m]
 }
 
 // selectPath draws the M candidate paths of parameter p (all of them when M
@@ -415,15 +424,9 @@ func (s *Sampler) selectPath(p, n int) (int32, float64) {
 		}
 		return best, bestG
 	}
-	cand := s.cand[:n]
-	for i := range cand {
-		cand[i] = int32(i)
-	}
-	for k := 0; k < m; k++ {
-		j := k + s.src.Intn(n-k)
-		cand[k], cand[j] = cand[j], cand[k]
-		if g := ws.PathGrad(p, int(cand[k])); k == 0 || abs(g) > abs(bestG) {
-			best, bestG = cand[k], g
+	for k, c := range s.drawCandidates(n, m) {
+		if g := ws.PathGrad(p, int(c)); k == 0 || abs(g) > abs(bestG) {
+			best, bestG = c, g
 		}
 	}
 	return best, bestG
