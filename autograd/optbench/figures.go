@@ -179,21 +179,31 @@ func f1Key(seed uint64, e autograd.Estimator, draw uint64) rng.Key {
 	return rng.Key{Seed: seed, Stream: hash("f1/" + e.String()), Draw: draw}
 }
 
+// f1Setup checks the steps and Adam settings of f₁ runs and returns the
+// compiled f₁ and the labels and gradients of F1Estimators(hold, scaled).
+func f1Setup(steps int, adam AdamSettings, hold int, scaled bool) (*autograd.Compiled, []string, []autograd.Estimator, error) {
+	if steps < 1 || steps > MaxSteps {
+		return nil, nil, nil, fmt.Errorf("optbench: f1 steps must be in [1, %d], got %d", MaxSteps, steps)
+	}
+	if err := adam.validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := autograd.F1.Compile()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	labels, ests := F1Estimators(hold, scaled)
+	return c, labels, ests, nil
+}
+
 // F1Traces minimises f₁ with Adam (settings adam) from x0 for steps steps
 // with each gradient of F1Estimators(hold, scaled), the random ones drawn
 // from seed.
 func F1Traces(x0 float64, steps int, adam AdamSettings, hold int, scaled bool, seed uint64) ([]Trace, error) {
-	if steps < 1 || steps > MaxSteps {
-		return nil, fmt.Errorf("optbench: f1 steps must be in [1, %d], got %d", MaxSteps, steps)
-	}
-	if err := adam.validate(); err != nil {
-		return nil, err
-	}
-	c, err := autograd.F1.Compile()
+	c, labels, ests, err := f1Setup(steps, adam, hold, scaled)
 	if err != nil {
 		return nil, err
 	}
-	labels, ests := F1Estimators(hold, scaled)
 	traces := make([]Trace, len(ests))
 	for i, e := range ests {
 		s, err := autograd.NewSampler(c, e)
@@ -226,17 +236,10 @@ type Escape struct {
 // counts the runs that reach the global minimum (f₁ < successEps) and that
 // end below the full gradient (which is deterministic).
 func F1Escapes(x0 float64, steps int, adam AdamSettings, hold int, scaled bool, seed uint64, seeds int, successEps float64) ([]Escape, error) {
-	if steps < 1 || steps > MaxSteps {
-		return nil, fmt.Errorf("optbench: f1 steps must be in [1, %d], got %d", MaxSteps, steps)
-	}
-	if err := adam.validate(); err != nil {
-		return nil, err
-	}
-	c, err := autograd.F1.Compile()
+	c, labels, ests, err := f1Setup(steps, adam, hold, scaled)
 	if err != nil {
 		return nil, err
 	}
-	labels, ests := F1Estimators(hold, scaled)
 	out := make([]Escape, len(ests))
 	full := math.NaN()
 	for i, e := range ests {
