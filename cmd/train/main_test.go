@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,18 +42,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--resume", "/nonexistent.ckpt"}, "--resume /nonexistent.ckpt: no such checkpoint file"},
 	}
 	for _, c := range cases {
-		var out, errb bytes.Buffer
-		code := run(c.args, &out, &errb)
-		msg := errb.String()
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, msg)
-		}
-		if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "train: ") {
-			t.Errorf("%v: stderr should be one line starting with 'train: ', got %q", c.args, msg)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("%v: stderr %q does not contain %q", c.args, msg, c.want)
-		}
+		var errb bytes.Buffer
+		code := run(c.args, io.Discard, &errb)
+		oneLine(t, strings.Join(c.args, " "), code, errb.String(), 2, c.want)
 	}
 }
 
@@ -85,14 +76,7 @@ func TestShortRun(t *testing.T) {
 		}
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec map[string]any
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, dir)
 	for _, k := range []string{"model", "dataset", "estimator", "iters", "batch", "seed", "test_accuracy", "test_loss", "train_loss", "ms_per_iter", "peak_heap_bytes", "saved_bytes_peak", "curves", "kmax", "m", "rad_kind", "keep"} {
 		if _, ok := rec[k]; !ok {
 			t.Errorf("run.json lacks %q", k)
