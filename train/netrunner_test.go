@@ -127,14 +127,7 @@ func TestNetworkRunnerResumesVersion1(t *testing.T) {
 	if !sameParams(full.Net, second.Net) {
 		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
 	}
-	if len(recFull.Curves) != len(recRes.Curves) {
-		t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recRes.Curves))
-	}
-	for i := range recFull.Curves {
-		if p, q := recFull.Curves[i], recRes.Curves[i]; p != q {
-			t.Fatalf("curve point %d: %+v vs %+v", i, p, q)
-		}
-	}
+	sameCurves(t, recFull, recRes)
 	a, b := full.Opt.State(), second.Opt.State()
 	for i := range a.Buffers {
 		for j := range a.Buffers[i] {

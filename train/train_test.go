@@ -43,6 +43,20 @@ func paramsOf(r *Runner) [][]float32 {
 	return out
 }
 
+// sameCurves fails t unless the records a and b hold the same curve
+// points, bit for bit.
+func sameCurves(t *testing.T, a, b *Record) {
+	t.Helper()
+	if len(a.Curves) != len(b.Curves) {
+		t.Fatalf("curves: %d points vs %d", len(a.Curves), len(b.Curves))
+	}
+	for i := range a.Curves {
+		if p, q := a.Curves[i], b.Curves[i]; p != q {
+			t.Fatalf("curve point %d: %+v vs %+v", i, p, q)
+		}
+	}
+}
+
 // A run stopped at a checkpoint and resumed in a new Runner ends
 // bit-identical to an uninterrupted run with the same seed and threads: the
 // parameters, the optimiser state and the curves.
@@ -102,15 +116,7 @@ func TestResumeBitIdentical(t *testing.T) {
 					}
 				}
 			}
-			if len(recFull.Curves) != len(recRes.Curves) {
-				t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recRes.Curves))
-			}
-			for i := range recFull.Curves {
-				p, q := recFull.Curves[i], recRes.Curves[i]
-				if p != q {
-					t.Fatalf("curve point %d: %+v vs %+v", i, p, q)
-				}
-			}
+			sameCurves(t, recFull, recRes)
 		})
 	}
 }
@@ -322,13 +328,8 @@ func TestExtendHorizonBitIdentical(t *testing.T) {
 			}
 		}
 	}
-	if len(recFull.Curves) != len(recExt.Curves) {
-		t.Fatalf("curves: %d points vs %d", len(recFull.Curves), len(recExt.Curves))
-	}
+	sameCurves(t, recFull, recExt)
 	for i := range recFull.Curves {
-		if recFull.Curves[i] != recExt.Curves[i] {
-			t.Fatalf("curve point %d: %+v vs %+v", i, recFull.Curves[i], recExt.Curves[i])
-		}
 		if recFull.Curves[i].TrainEvalLoss == 0 || recFull.Curves[i].TrainEvalAccuracy == 0 {
 			t.Fatalf("curve point %d has no train-subset evaluation: %+v", i, recFull.Curves[i])
 		}
