@@ -114,16 +114,7 @@ func TestNetworkRunnerResumesVersion1(t *testing.T) {
 	}
 
 	second := newCustomRunner(t, c)
-	if err := second.LoadCheckpoint(legacy); err != nil {
-		t.Fatal(err)
-	}
-	if second.Iter != 13 {
-		t.Fatalf("resumed at iteration %d, want 13", second.Iter)
-	}
-	recRes, err := second.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recRes := resumeRun(t, second, legacy, 13)
 	if !sameParams(full.Net, second.Net) {
 		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
 	}

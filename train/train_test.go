@@ -43,6 +43,23 @@ func paramsOf(r *Runner) [][]float32 {
 	return out
 }
 
+// resumeRun loads the checkpoint at path into r, checks that it resumes at
+// iteration iter and runs it to the end.
+func resumeRun(t *testing.T, r *Runner, path string, iter int) *Record {
+	t.Helper()
+	if err := r.LoadCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	if r.Iter != iter {
+		t.Fatalf("resumed at iteration %d, want %d", r.Iter, iter)
+	}
+	rec, err := r.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 // sameCurves fails t unless the records a and b hold the same curve
 // points, bit for bit.
 func sameCurves(t *testing.T, a, b *Record) {
@@ -98,16 +115,7 @@ func TestResumeBitIdentical(t *testing.T) {
 				t.Fatal(err)
 			}
 			second := newRunner(t, c)
-			if err := second.LoadCheckpoint(c.CheckpointPath); err != nil {
-				t.Fatal(err)
-			}
-			if second.Iter != 13 {
-				t.Fatalf("resumed at iteration %d, want 13", second.Iter)
-			}
-			recRes, err := second.Run()
-			if err != nil {
-				t.Fatal(err)
-			}
+			recRes := resumeRun(t, second, c.CheckpointPath, 13)
 			a, b := paramsOf(full), paramsOf(second)
 			for i := range a {
 				for j := range a[i] {
