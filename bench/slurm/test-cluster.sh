@@ -133,11 +133,11 @@ say "starting slurmctld and slurmd (ports $ctld_port, $d_port)"
 slurmctld -f "$SLURM_CONF" || fail "slurmctld did not start"
 slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
 for _ in $(seq 60); do
-  sinfo -h -o %T 2>/dev/null | grep -q '^idle' && break
+  grep -q '^idle' <<<"$(sinfo -h -o %T 2>/dev/null)" && break
   sleep 0.5
 done
-sinfo -h -o %T 2>/dev/null | grep -q '^idle' || fail "the node did not become idle: $(sinfo 2>&1)"
-say "cluster up: $(sinfo -h -o '%P %D %T %c' | head -1)"
+grep -q '^idle' <<<"$(sinfo -h -o %T 2>/dev/null)" || fail "the node did not become idle: $(sinfo 2>&1)"
+say "cluster up: $(sinfo -h -o '%P %D %T %c' | sed -n 1p)"
 
 # wait_gone JOBIDS SECONDS: until none of the jobs is pending or running.
 wait_gone() {
@@ -163,7 +163,7 @@ array=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\1/p' <<<"$su
 report=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\2/p' <<<"$sub")
 [ -n "$array" ] && [ -n "$report" ] || fail "no job ids in: $sub"
 wait_gone "$array,$report" 150
-"$bench" status --in "$T/cluster" | tail -1 | grep -q '^18 finished, 0 partial, 0 missing$' \
+grep -q '^18 finished, 0 partial, 0 missing$' <<<"$("$bench" status --in "$T/cluster" | tail -1)" \
   || { "$bench" status --in "$T/cluster"; cat "$T"/cluster/logs/slurm-*.out | tail -30; fail "not every run finished"; }
 [ "$(ls "$T/cluster/runs/"*.json | wc -l)" = 18 ] || fail "$(ls "$T/cluster/runs/" | wc -l) record files, want 18"
 "$bench" compare --in "$T/cluster" --against "$ref" | tail -3 || fail "cluster and local runs differ"
@@ -181,15 +181,15 @@ array=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\1/p' <<<"$su
 report=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\2/p' <<<"$sub")
 [ -n "$array" ] && [ -n "$report" ] || fail "no job ids in: $sub"
 t=0
-until "$bench" status --in "$T/long" 2>/dev/null | grep -qE 'partial .*checkpoint at iteration ([2-9][0-9]{2}|1[0-4][0-9]{2}) '; do
+until grep -qE 'partial .*checkpoint at iteration ([2-9][0-9]{2}|1[0-4][0-9]{2}) ' <<<"$("$bench" status --in "$T/long" 2>/dev/null)"; do
   sleep 0.2; t=$((t + 1))
   [ "$t" -lt 300 ] || { "$bench" status --in "$T/long"; fail "no mid-run checkpoint after 60 s"; }
 done
-"$bench" status --in "$T/long" | head -1
+"$bench" status --in "$T/long" | sed -n 1p
 say "requeueing task ${array}_0 while it runs"
 scontrol requeue "${array}_0" || fail "scontrol requeue ${array}_0"
 t=0
-until squeue -h -j "${array}_0" -t PD 2>/dev/null | grep -q .; do
+until grep -q . <<<"$(squeue -h -j "${array}_0" -t PD 2>/dev/null)"; do
   sleep 0.2; t=$((t + 1))
   [ "$t" -lt 300 ] || { squeue -j "$array"; fail "the task was not requeued"; }
 done
@@ -216,7 +216,7 @@ array=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\1/p' <<<"$su
 report=$(sed -n 's/^array job \([0-9]*\) .*report job \([0-9]*\) .*/\2/p' <<<"$sub")
 [ -n "$array" ] && [ -n "$report" ] || fail "no job ids in: $sub"
 t=0
-until "$bench" status --in "$T/limit" 2>/dev/null | grep -qE 'partial .*checkpoint at iteration ([2-9][0-9]{2}|1[0-4][0-9]{2}) '; do
+until grep -qE 'partial .*checkpoint at iteration ([2-9][0-9]{2}|1[0-4][0-9]{2}) ' <<<"$("$bench" status --in "$T/limit" 2>/dev/null)"; do
   sleep 0.2; t=$((t + 1))
   [ "$t" -lt 300 ] || { "$bench" status --in "$T/limit"; fail "no mid-run checkpoint after 60 s"; }
 done
