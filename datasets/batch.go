@@ -74,47 +74,70 @@ func (n *normalizer) fill(dst []float32, src []uint8) {
 	}
 }
 
-// sampleBuffer returns the buffer an iterator reads a streamed data set's
-// samples into (nil when the samples are in memory).
-func sampleBuffer(d *Dataset) []uint8 {
-	if d.src == nil {
-		return nil
+// sampler reads samples of a Source for an iterator: a Dataset's bytes
+// through its lookup table (and, streamed, through one sample buffer),
+// any other Source through Fill and Label.
+type sampler struct {
+	d    *Dataset // a Dataset (nil: src)
+	norm normalizer
+	buf  []uint8 // one sample read from disk (streamed data sets)
+	src  Source
+	info Info
+	size int
+}
+
+func newSampler(s Source) sampler {
+	p := sampler{src: s, info: s.Info()}
+	p.size = p.info.SampleSize()
+	if d, ok := s.(*Dataset); ok {
+		p.d, p.norm = d, newNormalizer(d)
+		if d.src != nil {
+			p.buf = make([]uint8, d.SampleSize())
+		}
 	}
-	return make([]uint8, d.SampleSize())
+	return p
+}
+
+// fill writes sample i into dst[:size] and returns its label.
+func (p *sampler) fill(dst []float32, i int32) uint8 {
+	if p.d != nil {
+		p.norm.fill(dst, p.d.sample(p.buf, int(i)))
+		return p.d.Labels[i]
+	}
+	p.src.Fill(dst[:p.size:p.size], int(i))
+	return uint8(p.src.Label(int(i)))
 }
 
 // checkIndex validates a data set and an optional index list over it.
-func checkIndex(d *Dataset, index []int32, batch int) (int, error) {
-	if d == nil {
-		return 0, fmt.Errorf("datasets: nil data set")
-	}
-	if err := d.Validate(); err != nil {
+func checkIndex(d Source, index []int32, batch int) (int, error) {
+	if err := CheckSource(d); err != nil {
 		return 0, err
 	}
+	in := d.Info()
 	if batch <= 0 {
-		return 0, fmt.Errorf("datasets: %s: batch size %d, want > 0", d.Name, batch)
+		return 0, fmt.Errorf("datasets: %s: batch size %d, want > 0", in.Name, batch)
 	}
-	n := d.N
+	n := in.N
 	if index != nil {
 		n = len(index)
 		for k, i := range index {
-			if i < 0 || int(i) >= d.N {
-				return 0, fmt.Errorf("datasets: %s: index[%d] = %d out of range [0,%d)", d.Name, k, i, d.N)
+			if i < 0 || int(i) >= in.N {
+				return 0, fmt.Errorf("datasets: %s: index[%d] = %d out of range [0,%d)", in.Name, k, i, in.N)
 			}
 		}
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("datasets: %s: no samples to iterate over", d.Name)
+		return 0, fmt.Errorf("datasets: %s: no samples to iterate over", in.Name)
 	}
 	return n, nil
 }
 
 // checkBuffers panics when the caller's batch buffers are too small: that
 // is a programming error, not bad data.
-func checkBuffers(d *Dataset, batch int, x []float32, y []uint8) {
-	if len(x) < batch*d.SampleSize() || len(y) < batch {
+func checkBuffers(size, batch int, x []float32, y []uint8) {
+	if len(x) < batch*size || len(y) < batch {
 		panic(fmt.Sprintf("datasets: batch buffers too small: len(x)=%d, len(y)=%d, want %d and %d",
-			len(x), len(y), batch*d.SampleSize(), batch))
+			len(x), len(y), batch*size, batch))
 	}
 }
 
@@ -146,14 +169,15 @@ func (t Tail) String() string {
 	return fmt.Sprintf("Tail(%d)", int(t))
 }
 
-// Batcher is a seeded, shuffling training batch iterator over a data set or
-// an index list into it (such as a bootstrap resample). Epoch e visits the
-// samples in a permutation drawn from the nn/rng sequence of
-// Key{Seed, Stream, Draw + e}, so the order depends only on the key and the
-// epoch, and State/SetState resume it exactly. Next writes normalised
-// float32 into the caller's buffers and allocates nothing.
+// Batcher is a seeded, shuffling training batch iterator over a data set
+// (any Source) or an index list into it (such as a bootstrap resample).
+// Epoch e visits the samples in a permutation drawn from the nn/rng
+// sequence of Key{Seed, Stream, Draw + e}, so the order depends only on the
+// key and the epoch, and State/SetState resume it exactly: the state is a
+// position, not data. Next writes normalised float32 into the caller's
+// buffers and allocates nothing (when the Source's Fill does not).
 type Batcher struct {
-	d     *Dataset
+	smp   sampler
 	index []int32 // nil: identity
 	n     int
 	batch int
@@ -164,16 +188,14 @@ type Batcher struct {
 	pos   int
 	perm  []int32 // positions into index (or samples) for the current epoch
 	last  []int32
-	norm  normalizer
 	src   *rng.Source
-	buf   []uint8 // one sample read from disk (streamed data sets)
 }
 
 // NewBatcher returns a Batcher that yields batches of size batch from the
 // samples of d listed in index (all of d, in order, when index is nil),
 // shuffled each epoch from key. It checks that the indices are in range;
 // with TailDrop the batch may not exceed the number of samples.
-func NewBatcher(d *Dataset, index []int32, batch int, tail Tail, key rng.Key) (*Batcher, error) {
+func NewBatcher(d Source, index []int32, batch int, tail Tail, key rng.Key) (*Batcher, error) {
 	n, err := checkIndex(d, index, batch)
 	if err != nil {
 		return nil, err
@@ -182,24 +204,22 @@ func NewBatcher(d *Dataset, index []int32, batch int, tail Tail, key rng.Key) (*
 		return nil, fmt.Errorf("datasets: unknown tail policy %d", int(tail))
 	}
 	if tail == TailDrop && batch > n {
-		return nil, fmt.Errorf("datasets: %s: batch size %d exceeds the %d samples, and the tail policy drops partial batches", d.Name, batch, n)
+		return nil, fmt.Errorf("datasets: %s: batch size %d exceeds the %d samples, and the tail policy drops partial batches", d.Info().Name, batch, n)
 	}
 	b := &Batcher{
-		d: d, index: index, n: n, batch: batch, tail: tail, key: key,
-		hash: indexHash(d, index),
+		smp: newSampler(d), index: index, n: n, batch: batch, tail: tail, key: key,
 		perm: make([]int32, n),
 		last: make([]int32, 0, batch),
-		norm: newNormalizer(d),
 		src:  rng.New(key),
-		buf:  sampleBuffer(d),
 	}
+	b.hash = indexHash(b.smp.info.N, index)
 	b.startEpoch(0)
 	return b, nil
 }
 
 // indexHash fingerprints the sample list a Batcher iterates over (FNV-1a),
 // so that a state is not restored onto a different list.
-func indexHash(d *Dataset, index []int32) uint64 {
+func indexHash(total int, index []int32) uint64 {
 	h := uint64(14695981039346656037)
 	mix := func(v uint64) {
 		for k := 0; k < 8; k++ {
@@ -208,7 +228,7 @@ func indexHash(d *Dataset, index []int32) uint64 {
 			v >>= 8
 		}
 	}
-	mix(uint64(d.N))
+	mix(uint64(total))
 	for _, i := range index {
 		mix(uint64(uint32(i)))
 	}
@@ -231,8 +251,8 @@ func (b *Batcher) startEpoch(e int64) {
 // buffers are too small, or if a streamed data set's file cannot be read
 // any more (the machine failing: the files were checked when opened).
 func (b *Batcher) Next(x []float32, y []uint8) int {
-	checkBuffers(b.d, b.batch, x, y)
-	s := b.d.SampleSize()
+	checkBuffers(b.smp.size, b.batch, x, y)
+	s := b.smp.size
 	b.last = b.last[:0]
 	k := 0
 	for k < b.batch {
@@ -248,8 +268,7 @@ func (b *Batcher) Next(x []float32, y []uint8) int {
 		if b.index != nil {
 			i = b.index[i]
 		}
-		b.norm.fill(x[k*s:(k+1)*s], b.d.sample(b.buf, int(i)))
-		y[k] = b.d.Labels[i]
+		y[k] = b.smp.fill(x[k*s:(k+1)*s], i)
 		b.last = append(b.last, i)
 		b.pos++
 		k++
@@ -325,36 +344,34 @@ func (b *Batcher) SetState(s BatcherState) error {
 	return nil
 }
 
-// EvalIterator walks a data set (or an index list into it) once, in order,
+// EvalIterator walks a data set (any Source, or an index list into it) once, in order,
 // in batches; the last batch may be smaller. Like Batcher it writes
 // normalised float32 into the caller's buffers without allocating.
 type EvalIterator struct {
-	d     *Dataset
+	smp   sampler
 	index []int32
 	n     int
 	batch int
 	pos   int
 	last  []int32
-	norm  normalizer
-	buf   []uint8
 }
 
 // NewEvalIterator returns an iterator over the samples of d listed in index
 // (all of d when index is nil) in batches of size batch.
-func NewEvalIterator(d *Dataset, index []int32, batch int) (*EvalIterator, error) {
+func NewEvalIterator(d Source, index []int32, batch int) (*EvalIterator, error) {
 	n, err := checkIndex(d, index, batch)
 	if err != nil {
 		return nil, err
 	}
-	return &EvalIterator{d: d, index: index, n: n, batch: batch, last: make([]int32, 0, batch), norm: newNormalizer(d), buf: sampleBuffer(d)}, nil
+	return &EvalIterator{smp: newSampler(d), index: index, n: n, batch: batch, last: make([]int32, 0, batch)}, nil
 }
 
 // Next fills x and y with the next batch and returns its size: the batch
 // size, less for the last batch, 0 once every sample has been delivered. It
 // panics if the buffers are too small.
 func (e *EvalIterator) Next(x []float32, y []uint8) int {
-	checkBuffers(e.d, e.batch, x, y)
-	s := e.d.SampleSize()
+	checkBuffers(e.smp.size, e.batch, x, y)
+	s := e.smp.size
 	e.last = e.last[:0]
 	k := 0
 	for ; k < e.batch && e.pos < e.n; k++ {
@@ -362,8 +379,7 @@ func (e *EvalIterator) Next(x []float32, y []uint8) int {
 		if e.index != nil {
 			i = e.index[e.pos]
 		}
-		e.norm.fill(x[k*s:(k+1)*s], e.d.sample(e.buf, int(i)))
-		y[k] = e.d.Labels[i]
+		y[k] = e.smp.fill(x[k*s:(k+1)*s], i)
 		e.last = append(e.last, i)
 		e.pos++
 	}
