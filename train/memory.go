@@ -148,7 +148,7 @@ func (r *Runner) recordProcessMemory(rec *Record) {
 		rec.PeakRSSBytes = peak
 	}
 	rec.GoRuntimeBytes = r.Meter.PeakRuntime
-	rec.DataMode = r.Train.Mode().String()
+	rec.DataMode = dataMode(r.TrainData)
 	var gogc int
 	var limit int64
 	gogc, limit = GCSettings()

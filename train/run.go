@@ -31,12 +31,16 @@ type Runner struct {
 	Spec  models.Spec
 	Net   *nn.Network
 	Opt   Optimizer
-	Train *datasets.Dataset
-	Test  *datasets.Dataset
+	Train *datasets.Dataset // TrainData when it is a Dataset, else nil
+	Test  *datasets.Dataset // TestData when it is a Dataset, else nil
 	Meter *MemMeter
 	Sched StepDecay
 	// Iter is the number of iterations done so far.
 	Iter int
+
+	// TrainData and TestData are the samples the run trains and evaluates
+	// on: any datasets.Source (after Config.TrainSize and TestSize).
+	TrainData, TestData datasets.Source
 
 	batcher     *datasets.Batcher
 	trainIdx    []int32
@@ -98,9 +102,11 @@ func NewRunner(cfg Config) (*Runner, error) {
 
 // NewNetworkRunner returns a Runner that trains net, a network of any
 // layers (each with its own estimator, which the runner leaves as set),
-// on trainSet and evaluates it on testSet: any data set of the datasets
-// package, held in memory (a Dataset filled by the caller, then
-// Validate) or streamed from disk. The runner then offers everything
+// on trainSet and evaluates it on testSet: any datasets.Source — a
+// Dataset of bytes held in memory or streamed from disk, float32 samples
+// (datasets.FromFloats, datasets.ReadCSV), an image folder
+// (datasets.LoadImageFolder) or a type of the caller's. The runner then
+// offers everything
 // NewRunner's does: evaluation, records, memory figures and checkpoints
 // (SaveCheckpoint, LoadCheckpoint; cfg.CheckpointEvery in Run).
 //
@@ -118,11 +124,11 @@ func NewRunner(cfg Config) (*Runner, error) {
 // and optimiser alone — or built at batch cfg.Batch. Unlike NewRunner's,
 // the batch is not checked against the memory available beforehand
 // (CheckBatchMemory measures a registered model).
-func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.Dataset) (*Runner, error) {
+func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet datasets.Source) (*Runner, error) {
 	switch {
 	case net == nil:
 		return nil, errors.New("train: NewNetworkRunner needs a network")
-	case trainSet == nil || testSet == nil:
+	case isNilSource(trainSet) || isNilSource(testSet):
 		return nil, errors.New("train: NewNetworkRunner needs a training and a test set")
 	case cfg.Estimator != (inject.Estimator{}) || cfg.Dropout != 0:
 		return nil, errors.New("train: NewNetworkRunner takes the estimators and dropout of the network's layers; leave Config.Estimator and Config.Dropout zero")
@@ -133,7 +139,7 @@ func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.D
 		cfg.Model = "custom"
 	}
 	if cfg.Dataset == "" {
-		cfg.Dataset = trainSet.Name
+		cfg.Dataset = trainSet.Info().Name
 	}
 	if cfg.Batch == 0 {
 		cfg.Batch = 150
@@ -142,12 +148,12 @@ func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.D
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	for _, d := range []*datasets.Dataset{trainSet, testSet} {
-		if err := d.Validate(); err != nil {
+	for _, d := range []datasets.Source{trainSet, testSet} {
+		if err := datasets.CheckSource(d); err != nil {
 			return nil, err
 		}
-		if d.SampleSize() != net.In.Size() {
-			return nil, fmt.Errorf("train: the network takes %v samples but data set %s has %d×%d×%d", net.In, d.Name, d.C, d.H, d.W)
+		if in := d.Info(); in.SampleSize() != net.In.Size() {
+			return nil, fmt.Errorf("train: the network takes %v samples but data set %s has %d×%d×%d", net.In, in.Name, in.C, in.H, in.W)
 		}
 	}
 	if net.Batch() != 0 && net.Batch() != cfg.Batch {
@@ -163,9 +169,9 @@ func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.D
 		return nil, err
 	}
 	r.ownLayers = true
-	for _, d := range []*datasets.Dataset{trainSet, testSet} {
-		if d.Classes > r.Net.Classes() {
-			return nil, fmt.Errorf("train: data set %s has %d classes, the network's output has %d", d.Name, d.Classes, r.Net.Classes())
+	for _, d := range []datasets.Source{trainSet, testSet} {
+		if in := d.Info(); in.Classes > r.Net.Classes() {
+			return nil, fmt.Errorf("train: data set %s has %d classes, the network's output has %d", in.Name, in.Classes, r.Net.Classes())
 		}
 	}
 	return r, nil
@@ -174,30 +180,32 @@ func NewNetworkRunner(cfg Config, net *nn.Network, trainSet, testSet *datasets.D
 // planRunner plans a run of cfg (defaults filled, validated) on the data
 // sets: subsets, iterators, the network (spec.New when net is nil; net
 // built when it is not), the optimiser.
-func planRunner(cfg Config, spec models.Spec, net *nn.Network, trainSet, testSet *datasets.Dataset) (*Runner, error) {
+func planRunner(cfg Config, spec models.Spec, net *nn.Network, trainSet, testSet datasets.Source) (*Runner, error) {
 	var err error
-	r := &Runner{Cfg: cfg, Spec: spec, Train: trainSet, Test: testSet, Meter: NewMemMeter(), status: StatusRunning}
-	if cfg.TrainSize > 0 && cfg.TrainSize < trainSet.N {
-		if r.Train, err = trainSet.Slice(0, cfg.TrainSize); err != nil {
+	r := &Runner{Cfg: cfg, Spec: spec, TrainData: trainSet, TestData: testSet, Meter: NewMemMeter(), status: StatusRunning}
+	if cfg.TrainSize > 0 && cfg.TrainSize < trainSet.Info().N {
+		if r.TrainData, err = datasets.Slice(trainSet, 0, cfg.TrainSize); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.TestSize > 0 && cfg.TestSize < testSet.N {
-		if r.Test, err = testSet.Slice(0, cfg.TestSize); err != nil {
+	if cfg.TestSize > 0 && cfg.TestSize < testSet.Info().N {
+		if r.TestData, err = datasets.Slice(testSet, 0, cfg.TestSize); err != nil {
 			return nil, err
 		}
 	}
+	r.Train, _ = r.TrainData.(*datasets.Dataset)
+	r.Test, _ = r.TestData.(*datasets.Dataset)
 	if cfg.Bootstrap > 0 {
-		r.trainIdx = datasets.Bootstrap(r.Train.N, datasets.BootstrapKey(cfg.Seed, cfg.Bootstrap))
+		r.trainIdx = datasets.Bootstrap(r.TrainData.Info().N, datasets.BootstrapKey(cfg.Seed, cfg.Bootstrap))
 	}
-	if r.batcher, err = datasets.NewBatcher(r.Train, r.trainIdx, cfg.Batch, datasets.TailWrap, datasets.ShuffleKey(cfg.Seed)); err != nil {
+	if r.batcher, err = datasets.NewBatcher(r.TrainData, r.trainIdx, cfg.Batch, datasets.TailWrap, datasets.ShuffleKey(cfg.Seed)); err != nil {
 		return nil, err
 	}
-	if r.evalIt, err = datasets.NewEvalIterator(r.Test, nil, cfg.Batch); err != nil {
+	if r.evalIt, err = datasets.NewEvalIterator(r.TestData, nil, cfg.Batch); err != nil {
 		return nil, err
 	}
 	if cfg.TrainEvalSize > 0 {
-		sub, err := trainSet.Slice(0, cfg.TrainEvalSize)
+		sub, err := datasets.Slice(trainSet, 0, cfg.TrainEvalSize)
 		if err != nil {
 			return nil, err
 		}
@@ -315,16 +323,17 @@ func (e *SizeError) Error() string { return e.Setting + ": " + e.Msg }
 
 // checkSizes checks the subset sizes and the batch against the data sets
 // loaded, before anything is allocated for them.
-func checkSizes(cfg Config, trainSet, testSet *datasets.Dataset) error {
+func checkSizes(cfg Config, trainSet, testSet datasets.Source) error {
+	nTrain, nTest := trainSet.Info().N, testSet.Info().N
 	switch {
-	case cfg.TrainSize > trainSet.N:
-		return &SizeError{"train-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainSize, trainSet.N, cfg.Dataset)}
-	case cfg.TestSize > testSet.N:
-		return &SizeError{"test-size", fmt.Sprintf("%d exceeds the %d test samples of %s", cfg.TestSize, testSet.N, cfg.Dataset)}
-	case cfg.TrainEvalSize > trainSet.N:
-		return &SizeError{"train-eval-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainEvalSize, trainSet.N, cfg.Dataset)}
+	case cfg.TrainSize > nTrain:
+		return &SizeError{"train-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainSize, nTrain, cfg.Dataset)}
+	case cfg.TestSize > nTest:
+		return &SizeError{"test-size", fmt.Sprintf("%d exceeds the %d test samples of %s", cfg.TestSize, nTest, cfg.Dataset)}
+	case cfg.TrainEvalSize > nTrain:
+		return &SizeError{"train-eval-size", fmt.Sprintf("%d exceeds the %d training samples of %s", cfg.TrainEvalSize, nTrain, cfg.Dataset)}
 	}
-	n := trainSet.N
+	n := nTrain
 	if cfg.TrainSize > 0 {
 		n = cfg.TrainSize
 	}
@@ -615,7 +624,7 @@ func (r *Runner) Record() *Record {
 		Params: r.Net.ParamCount(), MsPerIter: r.msPerIter(),
 		PeakHeapBytes: r.Meter.Peak, BaseHeapBytes: r.baseHeap,
 		SavedBytesPeak: r.Net.SavedBytes(), WorkBytes: r.Net.WorkBytes(),
-		DataBytes: r.Train.Bytes() + r.Test.Bytes(),
+		DataBytes: datasets.Bytes(r.TrainData) + datasets.Bytes(r.TestData),
 		Curves:    r.curves,
 	}
 	if r.ownLayers {
