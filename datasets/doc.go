@@ -22,6 +22,14 @@
 // both modes yield bitwise the same batches. Auto (cmd/train's default)
 // streams: it costs well under 5 % of a training step.
 //
+// Any labelled sample set can be trained on through the Source interface
+// (a name, size, per-sample shape and number of classes; the label of
+// sample i; sample i written as float32 into the caller's buffer), which a
+// Dataset implements and the iterators and train.Runner take. Floats holds
+// float32 samples in memory (FromFloats, or ReadCSV / LoadCSV from a table
+// with a label column); LoadImageFolder reads root/<class>/<image> folders
+// of PNG, JPEG or GIF images into a Dataset.
+//
 // All randomness (shuffling, bootstrap resampling) comes from the
 // counter-based generator of package nn/rng, so a run replays exactly and a
 // batch iterator restored from a checkpoint yields the same batches.
