@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spadlab/spad/datasets"
+	"github.com/spadlab/spad/inject"
 	"github.com/spadlab/spad/layers"
 	"github.com/spadlab/spad/nn"
 )
@@ -153,5 +154,71 @@ func TestNetworkRunnerSourceChecks(t *testing.T) {
 	_, err = NewNetworkRunner(customConfig(), net, flat, flat)
 	if err == nil || !strings.Contains(err.Error(), "takes 1×4×4 samples but data set floats has 1×3×5") {
 		t.Errorf("shape mismatch: %v", err)
+	}
+}
+
+// NewModelRunner on the data NewRunner loads is NewRunner: same curves.
+// On other data it runs the registered model on them, under the data's
+// name, and refuses data that do not fit the model.
+func TestNewModelRunner(t *testing.T) {
+	c := tinyConfig(inject.Estimator{Mode: inject.RAD, Kind: inject.Project, Keep: 0.2}, 0)
+	ref := newRunner(t, c)
+	want, err := ref.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, te, err := datasets.Load("mnist", c.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	defer te.Close()
+	c.Dataset = "mnist" // as NewRunner names it (the default is the set's own name)
+	r, err := NewModelRunner(c, tr, te)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCurves(t, want, got)
+	if got.Dataset != "mnist" || got.DataMode != want.DataMode {
+		t.Errorf("data set %q in %q, want mnist in %q", got.Dataset, got.DataMode, want.DataMode)
+	}
+
+	// Float data of the model's input size, under their own name.
+	x, y := clusters(300, 784, 10, 4)
+	labels := make([]int, len(y))
+	for i, l := range y {
+		labels[i] = int(l)
+	}
+	f, err := datasets.FromFloats(x, labels, 1, 28, 28, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Name = "blobs784"
+	fc := Config{Model: "smallfc", Iters: 30, Batch: 30, LR: 1e-3, Seed: 2}
+	r, err = NewModelRunner(fc, f, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := r.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Dataset != "blobs784" || rec.TestAccuracy < 0.5 || rec.Model != "smallfc" {
+		t.Errorf("%s on %s: accuracy %.2f", rec.Model, rec.Dataset, rec.TestAccuracy)
+	}
+	small, _ := datasets.FromFloats(make([]float32, 40*10), make([]int, 40), 1, 1, 10, 2)
+	if _, err := NewModelRunner(fc, small, small); err == nil || !strings.Contains(err.Error(), "model smallfc takes") || !strings.Contains(err.Error(), "data set floats has 1×1×10") {
+		t.Errorf("wrong shape: %v", err)
+	}
+	wide, _ := datasets.FromFloats(make([]float32, 40*784), make([]int, 40), 1, 28, 28, 12)
+	if _, err := NewModelRunner(fc, wide, wide); err == nil || !strings.Contains(err.Error(), "model smallfc has 10 outputs but data set floats has 12 classes") {
+		t.Errorf("too many classes: %v", err)
+	}
+	if _, err := NewModelRunner(fc, nil, f); err == nil || !strings.Contains(err.Error(), "needs a training and a test set") {
+		t.Errorf("nil set: %v", err)
 	}
 }
