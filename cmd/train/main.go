@@ -84,7 +84,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Terminal = true
 	}
-	r, err := train.NewRunner(cfg)
+	r, err := newRunner(cfg)
 	if err != nil {
 		// Everything NewRunner refuses is input: the configuration, the
 		// data set (missing, corrupt, not matching the model), the sizes.
@@ -99,7 +99,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", resume, r.Iter)
 	}
 	fmt.Fprintf(stdout, "training %s on %s (%d train / %d test samples), estimator %s, %d iterations, batch %d, network chunk %d\n",
-		r.Cfg.Model, r.Cfg.Dataset, r.Train.N, r.Test.N, estimatorName(r.Cfg), r.Cfg.Iters, r.Cfg.Batch, r.Net.Chunk())
+		r.Cfg.Model, r.Cfg.Dataset, r.TrainData.Info().N, r.TestData.Info().N, estimatorName(r.Cfg), r.Cfg.Iters, r.Cfg.Batch, r.Net.Chunk())
 	rec, err := r.RunContext(ctx)
 	if rec != nil {
 		rec.Args = append([]string{}, args...)
@@ -195,6 +195,8 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 		dataMode  = fs.String("data-mode", "auto", "data: memory (read at start), stream (read from disk per batch; .gz decompressed once into the cache) or auto (the data set's default: stream)")
 		memLimit  = fs.String("mem-limit", "0", "soft memory limit of the Go runtime, e.g. 200MiB (0: none; default $GOMEMLIMIT)")
 		gogc      = fs.String("gogc", strconv.Itoa(train.DefaultGCPercent), "GOGC percentage for the run, or off (needs --mem-limit); default $GOGC when set")
+		trainData = fs.String("train-data", "", trainDataHelp)
+		testData  = fs.String("test-data", "", testDataHelp)
 	)
 	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
@@ -224,6 +226,14 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 	}
 	if merr != nil {
 		return train.Config{}, "", "", usageError{merr.Error()}
+	}
+	custom = dataFlags{train: *trainData, test: *testData}
+	customName, cerr := custom.check(set)
+	if cerr != nil {
+		return train.Config{}, "", "", cerr
+	}
+	if customName != "" {
+		*dataset = customName
 	}
 	cfg := train.Config{
 		Model: *model, Dataset: *dataset, Iters: *iters, Batch: *batch, LR: *lr, WD: *wd,
