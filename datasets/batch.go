@@ -344,9 +344,10 @@ func (b *Batcher) SetState(s BatcherState) error {
 	return nil
 }
 
-// EvalIterator walks a data set (any Source, or an index list into it) once, in order,
-// in batches; the last batch may be smaller. Like Batcher it writes
-// normalised float32 into the caller's buffers without allocating.
+// EvalIterator walks a data set (any Source, or an index list into it)
+// once, in order, in batches; the last batch may be smaller. Like Batcher
+// it writes normalised float32 into the caller's buffers without
+// allocating.
 type EvalIterator struct {
 	smp   sampler
 	index []int32

@@ -106,9 +106,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 // Dataset of bytes held in memory or streamed from disk, float32 samples
 // (datasets.FromFloats, datasets.ReadCSV), an image folder
 // (datasets.LoadImageFolder) or a type of the caller's. The runner then
-// offers everything
-// NewRunner's does: evaluation, records, memory figures and checkpoints
-// (SaveCheckpoint, LoadCheckpoint; cfg.CheckpointEvery in Run).
+// offers everything NewRunner's does: evaluation, records, memory figures
+// and checkpoints (SaveCheckpoint, LoadCheckpoint; cfg.CheckpointEvery in
+// Run). NewModelRunner puts a registered model on such data.
 //
 // cfg is used as for NewRunner, except that nothing comes from a model
 // registry: Model is a free name for records and checkpoints ("custom"
