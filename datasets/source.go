@@ -13,14 +13,17 @@ import (
 // iterators (NewBatcher, NewEvalIterator) and train.Runner take any Source.
 //
 // Sample i, for 0 ≤ i < Info().N, has Info().C×H×W values in C×H×W order
-// (channel planes, then rows) and a label in [0, Info().Classes). Info and
-// Label are called when an iterator is built (to check every label) and
-// Fill and Label for every sample a batch holds, so Fill should not
-// allocate: in a training step nothing else does.
+// (channel planes, then rows) and a label in [0, Info().Classes). When an
+// iterator is built, Info is read once and every label checked (by
+// Validate when the Source is a Validator, else through Label); then Fill
+// and Label are called for every sample a batch holds, so Fill should not
+// allocate: in a training step nothing else does. Fill may panic on an
+// index out of range, a programming error.
 //
-// A Source's samples do not change while an iterator walks them: an
-// iterator's state (and a checkpoint's) is a position in a permutation of
-// the indices, not data.
+// A Source's samples must not change while an iterator walks them, and a
+// run resumed from a checkpoint must be given the same samples in the
+// same order: an iterator's state (and a checkpoint's) is a position in a
+// permutation of the indices, not data.
 type Source interface {
 	// Info returns the set's name, size, per-sample shape and number of
 	// classes.
