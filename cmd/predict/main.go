@@ -8,17 +8,20 @@
 //	predict -weights out/smallfc-baseline-seed1/model.safetensors
 //	predict -weights model.safetensors -input samples.csv
 //	predict -weights model.safetensors -onnx model.onnx
+//	predict -weights model.safetensors -test-data holdout/   (a model trained with train --train-data)
 //
 // Bad flags, files or inputs give a one-line error and exit status 2.
 package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -68,6 +71,7 @@ func predict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		n       = fs.Int("n", 0, "evaluate only the first N test samples (0: all)")
 		input   = fs.String("input", "", "CSV file of inputs to predict (one normalised sample per line, comma-separated; - for standard input) instead of evaluating a data set")
 		onnxOut = fs.String("onnx", "", "also export the loaded model to this ONNX file")
+		ownData = fs.String("test-data", "", "evaluate on this folder of class folders or .csv table, of the kind the model was trained on with train --train-data (standardised as in training, from the weights' metadata)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,6 +136,30 @@ func predict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *input != "" {
 		return predictCSV(net, *input, stdin, stdout)
 	}
+	if *ownData != "" {
+		if *dataset != "" || *data != "" {
+			return usagef("-test-data gives the data: drop -dataset and -data")
+		}
+		src, err := loadOwn(*ownData, md, *weights)
+		if err != nil {
+			return err
+		}
+		in := src.Info()
+		if in.SampleSize() != net.In.Size() || in.Classes > net.Classes() {
+			return usagef("%s: %d values and %d classes per sample, the %s model takes %d values and has %d classes", *ownData, in.SampleSize(), in.Classes, *model, net.In.Size(), net.Classes())
+		}
+		count := in.N
+		if *n > 0 {
+			count = min(count, *n)
+		}
+		if count == 0 {
+			return usagef("%s: no samples", *ownData)
+		}
+		loss, correct := evaluate(net, src, count)
+		fmt.Fprintf(stdout, "%s on %s (%d samples): accuracy %.2f%% (%d/%d), mean loss %.4f\n",
+			*model, *ownData, count, 100*float64(correct)/float64(count), correct, count, loss/float64(count))
+		return nil
+	}
 	if *dataset == "" {
 		*dataset = md["dataset"]
 		if *dataset == "" {
@@ -157,16 +185,18 @@ func predict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // evaluate runs the first count samples of d through net, normalised as in
 // training, a block at a time.
-func evaluate(net *nn.Network, d *datasets.Dataset, count int) (loss float64, correct int) {
+func evaluate(net *nn.Network, d datasets.Source, count int) (loss float64, correct int) {
 	const block = 1000
-	size := d.SampleSize()
+	size := d.Info().SampleSize()
 	x := make([]float32, block*size)
+	labels := make([]uint8, block)
 	for off := 0; off < count; off += block {
 		c := min(block, count-off)
 		for i := 0; i < c; i++ {
-			d.Normalize(x[i*size:(i+1)*size], off+i)
+			d.Fill(x[i*size:(i+1)*size], off+i)
+			labels[i] = uint8(d.Label(off + i))
 		}
-		l, k := net.Evaluate(x, d.Labels[off:off+c], c)
+		l, k := net.Evaluate(x, labels[:c], c)
 		loss += l
 		correct += k
 	}
@@ -232,4 +262,68 @@ func predictCSV(net *nn.Network, path string, stdin io.Reader, stdout io.Writer)
 		return usagef("%s: no input lines", path)
 	}
 	return nil
+}
+
+// loadOwn reads path, a folder of class folders or a .csv table, as
+// cmd/train --train-data read the model's training data: of the same kind,
+// with its classes, standardised with its per-channel mean and standard
+// deviation, all read from the weights' metadata (md).
+func loadOwn(path string, md map[string]string, weights string) (datasets.Source, error) {
+	kind := md["input_kind"]
+	if kind == "" {
+		return nil, usagef("%s records no input normalisation (it was not trained with train --train-data); evaluate it on -dataset", weights)
+	}
+	var mean, std []float32
+	var classes []string
+	for _, f := range []struct {
+		key string
+		dst any
+	}{{"input_mean", &mean}, {"input_std", &std}, {"class_names", &classes}} {
+		v, ok := md[f.key]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal([]byte(v), f.dst); err != nil {
+			return nil, usagef("%s: metadata %s %q: %v", weights, f.key, v, err)
+		}
+	}
+	if len(mean) == 0 || len(mean) != len(std) {
+		return nil, usagef("%s: metadata has %d input means and %d standard deviations", weights, len(mean), len(std))
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	isCSV := strings.EqualFold(filepath.Ext(path), ".csv")
+	switch {
+	case kind == "csv" && (st.IsDir() || !isCSV):
+		return nil, usagef("-test-data %s: the model was trained on a .csv table; give one", path)
+	case kind == "folder" && !st.IsDir():
+		return nil, usagef("-test-data %s: the model was trained on a folder of class folders; give one", path)
+	case kind != "csv" && kind != "folder":
+		return nil, usagef("%s: metadata input_kind %q (want csv or folder)", weights, kind)
+	}
+	if kind == "csv" {
+		opt := datasets.CSVOptions{}
+		if len(classes) > 0 {
+			opt.LabelNames, opt.ClassNames = true, classes
+		}
+		f, err := datasets.LoadCSV(path, opt)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if err := f.Standardize(mean, std); err != nil {
+			return nil, usagef("%s: %v", weights, err)
+		}
+		return f, nil
+	}
+	d, err := datasets.LoadImageFolder(path, datasets.FolderOptions{Channels: len(mean), ClassNames: classes})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	d.Mean, d.Std = mean, std
+	if err := d.Validate(); err != nil {
+		return nil, usagef("%s: %v", weights, err)
+	}
+	return d, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +158,123 @@ func TestEvaluateMNIST(t *testing.T) {
 	want := fmt.Sprintf("smallfc on mnist (%d test samples): accuracy %.2f%% (%d/%d), mean loss %.4f\n", n, 100*float64(correct)/n, correct, n, loss/n)
 	if out.String() != want {
 		t.Fatalf("output %q\nwant %q", out.String(), want)
+	}
+}
+
+// -test-data evaluates a CSV table or an image folder standardised with the
+// statistics in the weights' metadata, as cmd/train --train-data wrote
+// them, and gives the accuracy and loss the network gives on the samples
+// standardised by hand.
+func TestPredictOwnData(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := models.Get("smallfc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := spec.New(models.Options{})
+	if err := net.BuildInference(0, 3); err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 7, 784
+	src := rng.New(rng.Key{Seed: 2})
+	raw := make([]float32, n*size)
+	labels := make([]uint8, n)
+	var csv strings.Builder
+	for s := 0; s < n; s++ {
+		labels[s] = uint8(s % 10)
+		fmt.Fprint(&csv, labels[s])
+		for i := 0; i < size; i++ {
+			v := float32(int(src.Float64()*255)) / 4
+			raw[s*size+i] = v
+			fmt.Fprint(&csv, ",", v)
+		}
+		csv.WriteString("\n")
+	}
+	csvPath := filepath.Join(dir, "holdout.csv")
+	if err := os.WriteFile(csvPath, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const mean, std = 30, 20
+	x := make([]float32, len(raw))
+	for i, v := range raw {
+		x[i] = (v - mean) / std
+	}
+	loss, correct := net.Evaluate(x, labels, n)
+	want := fmt.Sprintf("smallfc on %s (%d samples): accuracy %.2f%% (%d/%d), mean loss %.4f\n",
+		csvPath, n, 100*float64(correct)/n, correct, n, loss/n)
+	meta := map[string]string{"model": "smallfc", "input_kind": "csv", "input_mean": "[30]", "input_std": "[20]"}
+	weights := filepath.Join(dir, "csv.safetensors")
+	if err := safetensors.Save(weights, net, meta); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-weights", weights, "-test-data", csvPath}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+
+	// The same samples as a folder of 28×28 grayscale PNGs, classes named.
+	folder := filepath.Join(dir, "images")
+	names := []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"}
+	for s := 0; s < n; s++ {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(raw[s*size+i] * 4)
+		}
+		cdir := filepath.Join(folder, names[labels[s]])
+		if err := os.MkdirAll(cdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(cdir, fmt.Sprintf("%02d.png", s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	// The folder is read in class order, then name order: here the order
+	// of the samples, one per class.
+	const fm, fs = 0.25, 0.5
+	for i, v := range raw {
+		x[i] = (v*4/255 - fm) / fs
+	}
+	loss, correct = net.Evaluate(x, labels, n)
+	want = fmt.Sprintf("smallfc on %s (%d samples): accuracy %.2f%% (%d/%d), mean loss %.4f\n",
+		folder, n, 100*float64(correct)/n, correct, n, loss/n)
+	meta = map[string]string{"model": "smallfc", "input_kind": "folder", "input_mean": "[0.25]", "input_std": "[0.5]",
+		"class_names": `["c0","c1","c2","c3","c4","c5","c6","c7","c8","c9"]`}
+	weights = filepath.Join(dir, "folder.safetensors")
+	if err := safetensors.Save(weights, net, meta); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"-weights", weights, "-test-data", folder}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+
+	// Misuse: exit status 2 and a line naming the problem.
+	_, plain := savedModel(t, dir, "smallfc", 0, 1)
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-weights", plain, "-test-data", csvPath}, "records no input normalisation"},
+		{[]string{"-weights", weights, "-test-data", csvPath}, "trained on a folder"},
+		{[]string{"-weights", filepath.Join(dir, "csv.safetensors"), "-test-data", folder}, "trained on a .csv table"},
+		{[]string{"-weights", weights, "-test-data", filepath.Join(dir, "missing")}, "no such file"},
+		{[]string{"-weights", weights, "-test-data", folder, "-dataset", "mnist"}, "drop -dataset"},
+	} {
+		out.Reset()
+		errb.Reset()
+		if code := run(c.args, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.msg) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errb.String(), c.msg)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,30 @@ type dataFlags struct{ train, test string }
 
 // custom is set by parseFlags and read by newRunner.
 var custom dataFlags
+
+// customMeta is what newRunner learnt of --train-data that a prediction
+// needs again (see inputMeta); main adds it to model.safetensors.
+var customMeta map[string]string
+
+// inputMeta is the metadata of a model trained on --train-data: the kind
+// of data ("csv" or "folder"), the per-channel mean and standard
+// deviation every input was standardised with, and the class names, so
+// that cmd/predict can read new data of the same kind as training did
+// (predict -test-data).
+func inputMeta(kind string, mean, std []float32, classes []string) map[string]string {
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err) // float32 and string slices always encode
+		}
+		return string(b)
+	}
+	m := map[string]string{"input_kind": kind, "input_mean": enc(mean), "input_std": enc(std)}
+	if len(classes) > 0 {
+		m["class_names"] = enc(classes)
+	}
+	return m
+}
 
 // Help texts of the flags.
 const (
@@ -66,7 +91,7 @@ func (d dataFlags) load() (trainSet, testSet datasets.Source, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		te, err := datasets.LoadCSV(d.test, datasets.CSVOptions{})
+		te, err := datasets.LoadCSV(d.test, datasets.CSVOptions{Classes: tr.Classes})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -82,6 +107,7 @@ func (d dataFlags) load() (trainSet, testSet datasets.Source, err error) {
 		if err := te.Standardize(mean, std); err != nil {
 			return nil, nil, err
 		}
+		customMeta = inputMeta("csv", mean, std, tr.ClassNames)
 		return tr, te, nil
 	}
 	tr, err := datasets.LoadImageFolder(d.train, datasets.FolderOptions{})
@@ -102,6 +128,7 @@ func (d dataFlags) load() (trainSet, testSet datasets.Source, err error) {
 		}
 	}
 	te.Mean, te.Std = tr.Mean, tr.Std
+	customMeta = inputMeta("folder", tr.Mean, tr.Std, tr.ClassNames)
 	return tr, te, nil
 }
 

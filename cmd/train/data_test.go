@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spadlab/spad/nn/safetensors"
 )
 
 // writeBars writes a folder of n side×side grayscale PNG images per class,
@@ -83,8 +85,14 @@ func TestCustomData(t *testing.T) {
 	if rec["dataset"] != "bars" || rec["data_mode"] != "memory" || !(rec["test_accuracy"].(float64) > 0.9) {
 		t.Errorf("record: dataset %v, mode %v, accuracy %v", rec["dataset"], rec["data_mode"], rec["test_accuracy"])
 	}
-	if _, err := os.Stat(filepath.Join(out, "model.safetensors")); err != nil {
+	// The weights carry what predict -test-data needs to read such data.
+	if raw, err := os.ReadFile(filepath.Join(out, "model.safetensors")); err != nil {
 		t.Error(err)
+	} else if md, err := safetensors.Metadata(raw); err != nil {
+		t.Error(err)
+	} else if md["input_kind"] != "folder" || !strings.HasPrefix(md["input_mean"], "[0.") || !strings.HasPrefix(md["input_std"], "[0.") ||
+		md["class_names"] != `["horizontal","vertical"]` {
+		t.Errorf("metadata %v", md)
 	}
 	// The checkpoint loads back with the same flags (the data read again).
 	again := append(append([]string(nil), args...), "--resume", filepath.Join(out, "checkpoint.ckpt"))

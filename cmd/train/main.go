@@ -113,8 +113,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	weights := filepath.Join(out, "model.safetensors")
-	if err := safetensors.Save(weights, r.Net, map[string]string{"model": r.Cfg.Model, "dataset": r.Cfg.Dataset,
-		"dropout": strconv.FormatFloat(r.Cfg.Dropout, 'g', -1, 64), "estimator": r.Cfg.Estimator.String(), "seed": strconv.FormatUint(r.Cfg.Seed, 10)}); err != nil {
+	meta := map[string]string{"model": r.Cfg.Model, "dataset": r.Cfg.Dataset,
+		"dropout": strconv.FormatFloat(r.Cfg.Dropout, 'g', -1, 64), "estimator": r.Cfg.Estimator.String(), "seed": strconv.FormatUint(r.Cfg.Seed, 10)}
+	for k, v := range customMeta {
+		meta[k] = v
+	}
+	if err := safetensors.Save(weights, r.Net, meta); err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
 	}
