@@ -265,13 +265,14 @@ fwd4_loop:
 // may belong to another thread's tiles).
 //
 // Registers: R0 the current tile's offsets (int32), R1 dw at the current
-// tile, R2 tiles left, R3/R4/R5 the output-gradient channel strides
-// ldk, 2·ldk, 3·ldk in bytes, R6 the bytes from the end of an input row to
-// the next, R7 ldw in bytes, R8-R13 the tile's row offsets in bytes, R14
-// the current sample of x, R15 the current input position, R19 the current
-// output-gradient position (channel 0), R20-R22 sample, row and vector
-// counters, R23 the bytes from the end of a sample of dy to the next, R24
-// xs in bytes; V24-V29 the input vectors, V30-V31 output-gradient vectors.
+// tile, R2 tiles left, R3/R4/R5 the output-gradient channel strides ldk,
+// 2·ldk, 3·ldk in bytes, R6 the bytes from the end of an input row to the
+// next, R7 ldw in bytes, R8-R13 (R8-R10 with three rows) the tile's row
+// offsets in bytes, R14 the current sample of x, R15 the current input
+// position, R19 the current output-gradient position (channel 0), R20-R22
+// sample, row and vector counters, R23 the bytes from the end of a sample
+// of dy to the next, R24 xs in bytes; V24-V29 the input vectors, V30-V31
+// output-gradient vectors.
 
 // FLT_STEP6 adds one position vector to the 4×6 accumulators (channel i,
 // row j in V(6i+j)).
