@@ -14,7 +14,8 @@ const convBenchBatch = 150
 // convBenchChunk is the number of samples a layer hands to one kernel call
 // (the batch runs in chunks of this size; the last chunk may be smaller).
 // 16 matches ConvDirectGroup, so that each call is one group.
-// SPAD_CONV_CHUNK overrides it.
+// SPAD_CONV_CHUNK overrides it; SPAD_CONV_DIRECT=0 turns the direct path
+// off (every pass then runs im2col and SGEMM, for comparison).
 var convBenchChunk = 16
 
 // smallConvNet lists the convolutions of SmallConvNet: conv 5×5 3→16 pad 2
@@ -35,6 +36,11 @@ func convBenchSettings(b *testing.B) int {
 	chunk := convBenchChunk
 	if v, err := strconv.Atoi(os.Getenv("SPAD_CONV_CHUNK")); err == nil && v > 0 {
 		chunk = v
+	}
+	if os.Getenv("SPAD_CONV_DIRECT") == "0" {
+		old := convDirect
+		convDirect = false
+		b.Cleanup(func() { convDirect = old })
 	}
 	if v, err := strconv.Atoi(os.Getenv("SPAD_CONV_GROUP")); err == nil && v > 0 {
 		old := ConvGroupColumns
@@ -116,7 +122,7 @@ func BenchmarkConv2D(b *testing.B) {
 
 func benchConv2D(b *testing.B) {
 	chunk := convBenchSettings(b)
-	b.Logf("batch %d, chunk %d, threads %d, path %s, direct group %d, lowered group columns %d", convBenchBatch, chunk, Threads(), Active(), ConvDirectGroup, ConvGroupColumns)
+	b.Logf("batch %d, chunk %d, threads %d, path %s, direct path %v, direct group %d, lowered group columns %d", convBenchBatch, chunk, Threads(), Active(), convDirect, ConvDirectGroup, ConvGroupColumns)
 	bufs := make([]*convLayerBuffers, len(smallConvNet))
 	for i, l := range smallConvNet {
 		bufs[i] = newConvLayerBuffers(l.s, chunk)

@@ -4,7 +4,8 @@ import "math"
 
 // The direct convolution path. For stride-1 convolutions whose output rows
 // are a whole number of vectors (8 floats on the AVX2 path, 16 on the
-// AVX-512 path; see convKernels), the forward pass (and the data
+// AVX-512 path; on the NEON path, rows of a multiple of 8 floats in vectors
+// of 4; see convKernels), the forward pass (and the data
 // gradient, a forward convolution with flipped filters) and the filter
 // gradient run as implicit GEMMs on the zero-padded input: a table gives,
 // for every lowered row (c, i, j), the offset c·hp·wp + i·wp + j of its
@@ -57,9 +58,12 @@ var convTable [numPaths]*convKernels
 // convKernelsFor returns the direct path's kernels for geometry g on the
 // active path, or nil if g does not run on the direct path. Output rows
 // that are not a whole number of the active path's vectors run on the
-// narrower AVX2 kernels when they fit those.
+// narrower AVX2 kernels when they fit those. On every path output rows
+// must be a multiple of 8 floats, the rows for which ConvScratchSize sizes
+// the direct path's scratch (fwdSize), even where vectors are narrower
+// (NEON's four floats).
 func convKernelsFor(g convGeom) *convKernels {
-	if !convDirect || g.st != 1 {
+	if !convDirect || g.st != 1 || g.ow%8 != 0 {
 		return nil
 	}
 	ck := convTable[active]

@@ -163,6 +163,12 @@ var convTestShapes = []ConvShape{
 	{C: 3, H: 6, W: 32, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1},  // two output channels: 2×6 filter tiles
 	{C: 5, H: 6, W: 16, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1},  // three output channels (staged)
 	{C: 2, H: 7, W: 18, K: 5, KH: 2, KW: 3, Stride: 1, Pad: 0},  // unpadded valid conv, ow = 16
+	// Shapes for the direct path's 4-float vectors (NEON; tiles of six or
+	// four vectors, filter tiles of six or three rows):
+	{C: 3, H: 1, W: 8, K: 5, KH: 1, KW: 1, Stride: 1, Pad: 0},  // one output row of two vectors: one short tile
+	{C: 2, H: 1, W: 8, K: 6, KH: 3, KW: 3, Stride: 1, Pad: 1},  // one padded output row; data gradient of two channels
+	{C: 3, H: 5, W: 40, K: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, // 10 vectors per row: tiles straddle rows, 50 = 8·6+2
+	{C: 1, H: 6, W: 12, K: 4, KH: 3, KW: 5, Stride: 1, Pad: 0}, // ow = 8, 15 lowered rows: last filter tile moved back
 }
 
 // convCheckAll checks the three kernels of shape s on n samples against the

@@ -28,9 +28,12 @@
 //   - avx2: a 6×16 GEMM micro-kernel and direct convolution tiles on
 //     8-float vectors.
 //   - neon: an 8×12 GEMM micro-kernel (24 accumulators of four floats,
-//     multiply-adds by lane) and the element-wise kernels of the training
-//     step (bias, ReLU and its masks, Adam, Axpy, Scale, column sums); the
-//     convolution runs on the lowered path (im2col and the NEON GEMM).
+//     multiply-adds by lane), the element-wise kernels of the training
+//     step (bias, ReLU and its masks, Adam, Axpy, Scale, column sums) and
+//     direct convolution tiles on 4-float vectors (4 channels × 6 vectors
+//     forward and for the data gradient, 4 channels × 6 lowered rows for
+//     the filter gradient) for output rows of a multiple of 8 floats; other
+//     convolutions run on the lowered path (im2col and the NEON GEMM).
 //
 // Every assembly routine is documented by its pure-Go meaning, and the
 // tests run each kernel on every path the machine has against it. Pure-Go

@@ -165,3 +165,61 @@ func TestPackNEON(t *testing.T) {
 		}
 	}
 }
+
+// TestConvNEONDirect checks which convolutions run on the NEON direct
+// path: all three passes of SmallConvNet's layers (the data gradient as a
+// forward convolution with flipped filters), with the 4-float NEON tiles;
+// output rows that are not a multiple of 8 floats, and strides above 1,
+// stay on im2col and SGEMM. It also checks that the NEON forward tiles give
+// exactly the bits of convFwdTileRef (one fused multiply-add per tap, in
+// tap order, as Go fuses x*y+z on arm64) on a SmallConvNet-sized tile.
+func TestConvNEONDirect(t *testing.T) {
+	defer func(p Path) { _ = SetPath(p) }(Active())
+	if err := SetPath(NEON); err != nil {
+		t.Fatal(err)
+	}
+	ck := convTable[NEON]
+	if ck == nil || ck.lanes != 4 || ck.vecs != 6 || ck.small != 4 || ck.frows != 6 {
+		t.Fatalf("NEON direct tiles %+v, want 4 lanes, 6 and 4 vectors, 6 filter rows", ck)
+	}
+	for _, s := range smallConvNetShapes() {
+		g := s.convGeom()
+		if convKernelsFor(g) != ck || !convDirectFilterOK(g) || convKernelsFor(s.flipped()) != ck {
+			t.Errorf("%+v: not on the NEON direct path in every pass", s)
+		}
+	}
+	for _, s := range []ConvShape{
+		{C: 16, H: 12, W: 12, K: 8, KH: 5, KW: 5, Stride: 1, Pad: 2}, // ow = 12
+		{C: 3, H: 32, W: 32, K: 16, KH: 5, KW: 5, Stride: 2, Pad: 2}, // stride 2
+	} {
+		if convKernelsFor(s.convGeom()) != nil || convDirectFilterOK(s.convGeom()) {
+			t.Errorf("%+v: on the direct path, want im2col", s)
+		}
+	}
+
+	rng := rand.New(rand.NewPCG(18, 4))
+	const k = 400 // conv2's 16 channels × 5×5 taps
+	w := randSlice(rng, 4*k)
+	offs := make([]float32, k)
+	for p := range offs {
+		offs[p] = math.Float32frombits(uint32(int32((p/25)*36*36 + (p%25/5)*36 + p%5)))
+	}
+	x := randSlice(rng, 16*36*36)
+	bias := randSlice(rng, 4)
+	ldy := 1024
+	for _, nv := range []int{6, 4} {
+		xv := [convMaxVecs]int{0, 4, 8, 12, 16, 20}
+		yv := [convMaxVecs]int{0, 4, 8, 12, 16, 20}
+		for _, acc := range []bool{false, true} {
+			y := randSlice(rng, 4*ldy)
+			want := append([]float32(nil), y...)
+			convFwdTile(ck, nv, k, w, offs, x, &xv, bias, y, &yv, ldy, acc)
+			convFwdTileRef(4, k, w, offs, x, xv[:nv], bias, want, yv[:nv], ldy, acc)
+			for i := range y {
+				if !sameBits(y[i], want[i]) {
+					t.Fatalf("nv=%d acc=%v: y[%d] = %g, want %g bit for bit", nv, acc, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}

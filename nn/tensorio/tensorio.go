@@ -4,7 +4,8 @@
 // gorgonia, so that the core (nn, its kernels, layers, inject, models,
 // datasets, train) depends on nothing gorgonia needs and builds for every
 // target: gorgonia pulls in a dozen modules, and its chewxy/math32
-// dependency does not build on linux/riscv64.
+// dependency has built on linux/riscv64 only since v1.11 (the version this
+// module requires).
 //
 // Every function reads a tensor in its logical row-major order, whatever
 // its layout: transposed tensors, slices (views with strides) and
