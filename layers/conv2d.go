@@ -146,6 +146,32 @@ func rebuildGroup(s kernels.ConvShape, chunk int) int {
 	return min(chunk, max(1, kernels.ConvGroupColumns/(s.OH()*s.OW())))
 }
 
+// Granule implements nn.Piecewise: the group of samples whose filter
+// gradients the kernels sum together (rebuildGroup), when it is a power of
+// two dividing the direct path's padding group; else the chunk. Forward,
+// the input gradient and the compression are per sample; the filter
+// gradient sums each group into dW in order, so consecutive pieces of whole
+// groups accumulate it exactly as one call (TestConvPiecesBitwise checks it
+// on every kernel path).
+func (c *Conv2D) Granule(chunk int) int {
+	g := rebuildGroup(c.shape, chunk)
+	if g&(g-1) != 0 || kernels.ConvDirectGroup%g != 0 {
+		return chunk
+	}
+	return g
+}
+
+// SetPiece implements nn.Piecewise: the scratch and the rebuilt input are
+// sized for calls of at most n samples.
+func (c *Conv2D) SetPiece(n int) {
+	c.convScr = kernels.ConvScratchSize(c.shape, n)
+	if c.inj.active {
+		c.xhatN = rebuildSamples(c.shape, n)
+		c.xhatLen = c.xhatN * c.shape.InSize()
+		c.pscr = c.inj.projScratch(n*c.InC, 0)
+	}
+}
+
 // ScratchFloats implements nn.Scratcher: the convolution's own scratch, and
 // with injection the projector's scratch (in the same region) and the
 // rebuilt input of xhatN samples.
