@@ -161,15 +161,31 @@ func (c *Conv2D) Granule(chunk int) int {
 	return g
 }
 
-// SetPiece implements nn.Piecewise: the scratch and the rebuilt input are
-// sized for calls of at most n samples.
+// SetPiece implements nn.Piecewise: the rebuilt input, the projector's
+// scratch and — where the convolution runs on the direct path, whose results
+// do not depend on the scratch's length — the convolution's scratch are
+// sized for calls of at most n samples. The lowered path splits its work by
+// the scratch it is given, so there the scratch stays that of a chunk.
 func (c *Conv2D) SetPiece(n int) {
-	c.convScr = kernels.ConvScratchSize(c.shape, n)
+	if directConv(c.shape) {
+		c.convScr = kernels.ConvScratchSize(c.shape, n)
+	}
 	if c.inj.active {
 		c.xhatN = rebuildSamples(c.shape, n)
 		c.xhatLen = c.xhatN * c.shape.InSize()
 		c.pscr = c.inj.projScratch(n*c.InC, 0)
 	}
+}
+
+// directConv reports whether the active kernel path runs the forward pass,
+// the input gradient (a convolution with flipped filters) and the filter
+// gradient of s on its direct path (the conditions of package kernels'
+// conv_direct.go, AVX2 and AVX-512: stride 1, output and input rows of a
+// multiple of 8, padding below the kernel size, filter tiles that fit).
+func directConv(s kernels.ConvShape) bool {
+	p := kernels.Active()
+	return (p == kernels.AVX2 || p == kernels.AVX512) && s.Stride == 1 && s.OW()%8 == 0 && s.W%8 == 0 &&
+		s.Pad <= s.KH-1 && s.Pad <= s.KW-1 && s.K >= 4 && s.C*s.KH*s.KW >= 6
 }
 
 // ScratchFloats implements nn.Scratcher: the convolution's own scratch, and
