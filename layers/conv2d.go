@@ -158,8 +158,23 @@ func (c *Conv2D) Granule(chunk int) int {
 	if g&(g-1) != 0 || kernels.ConvDirectGroup%g != 0 {
 		return chunk
 	}
+	// Where the output of a sample fills whole GEMM depth blocks, the
+	// lowered path sums each sample in blocks of its own, and the direct
+	// path sums directFilterPositions positions per tile: half a group
+	// (still whole tiles) is then exact too.
+	if p := c.shape.OH() * c.shape.OW(); g >= 4 && p%gemmDepthBlock == 0 && (g/2)*p >= directFilterPositions {
+		g /= 2
+	}
 	return g
 }
+
+// gemmDepthBlock and directFilterPositions mirror package kernels: the depth
+// blocks in which Sgemm sums a product, and the output positions the direct
+// path's filter-gradient tiles sum before adding to dW.
+const (
+	gemmDepthBlock        = 256
+	directFilterPositions = 1024
+)
 
 // SetPiece implements nn.Piecewise: the rebuilt input, the projector's
 // scratch and — where the convolution runs on the direct path, whose results
