@@ -279,6 +279,8 @@ func baseKey(k rng.Key) uint64 {
 }
 
 // Compress writes c = x·P (rows×K) for the matrix of key. x is rows×F.
+// For the Project kind a large P is generated and applied a block of rows
+// at a time unless scratch holds F·K floats; the result is the same.
 func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []float32, scratch []float32) {
 	p.check()
 	F, K := p.F, p.K
@@ -291,9 +293,14 @@ func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []f
 	case Project:
 		// c = Σ_blocks x[:, f0:f0+nf]·P[f0:f0+nf, :], a row block of P at
 		// a time; the blocks are the GEMM's own depth blocks, so each
-		// element of c is summed exactly as by one product with P whole.
+		// element of c is summed exactly as by one product with P whole,
+		// which is what a scratch of F·K floats or more gets (one larger
+		// product keeps the kernels' threads busier).
 		fb := p.compressBlockRows()
 		need("scratch", scratch, p.compressScratch())
+		if len(scratch) >= F*K {
+			fb = F
+		}
 		for f0 := 0; f0 < F; f0 += fb {
 			nf := min(fb, F-f0)
 			P := p.genRademacherSpan(key, f0, nf, scratch)

@@ -529,6 +529,14 @@ func TestCompressBlocksBitwise(t *testing.T) {
 						t.Fatalf("%v, %d threads, %+v: Compress c[%d] = %v, whole P gives %v", path, threads, sh, i, got[i], want[i])
 					}
 				}
+				// With room for P whole, Compress uses it whole.
+				got = fill(sh.rows * p.K)
+				p.Compress(key, x, sh.rows, 0, got, make([]float32, p.F*p.K))
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v, %d threads, %+v: Compress with P whole c[%d] = %v, want %v", path, threads, sh, i, got[i], want[i])
+					}
+				}
 				if len(scratch) >= p.F*p.K && fb < p.F {
 					t.Fatalf("%+v: blocked Compress asks for %d floats of scratch, P whole is %d", sh, len(scratch), p.F*p.K)
 				}

@@ -226,10 +226,12 @@ func (c *Conv2D) UseScratch(s []float32) { c.scratch = s }
 
 // Forward: y = conv(x, W) + b; saves x (or its compression).
 func (c *Conv2D) Forward(st *nn.Step, x, y []float32) {
-	conv, _, proj := c.scratches()
+	conv, _, _ := c.scratches()
 	kernels.Conv2DForward(c.shape, st.N, x, c.W.Value, c.B.Value, y, conv)
 	if st.Train {
-		c.inj.save(st, x, proj)
+		// The projector may use the whole shared region (a P that fits
+		// is applied whole).
+		c.inj.save(st, x, c.scratch[:max(c.convScr, c.pscr)])
 	}
 }
 
