@@ -161,6 +161,11 @@ func (p Projector) radBlockRows() int {
 // checks that on every kernel path).
 const gemmDepthBlock = 256
 
+// compressCols is the number of columns of a block of P that Compress
+// multiplies at a time (the GEMM then packs at most gemmDepthBlock ×
+// compressCols floats of it).
+const compressCols = 64
+
 // compressBlockRows returns the rows of P that Compress generates and
 // applies at a time: F when F·K ≤ radWholeFloats, else the size of
 // kernels.Sgemm's depth blocks for a depth of F (see gemmDepthBlock).
@@ -301,6 +306,14 @@ func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []f
 		if len(scratch) >= F*K {
 			fb = F
 		}
+		if fb == F {
+			P := scratch[:F*K]
+			p.genRademacher(key, P)
+			kernels.Sgemm(false, false, rows, K, F, 1, x, F, P, K, 0, c, K)
+			return
+		}
+		// A block multiplies compressCols columns at a time, so that the
+		// GEMM packs a small part of it (the columns of c are independent).
 		for f0 := 0; f0 < F; f0 += fb {
 			nf := min(fb, F-f0)
 			P := p.genRademacherSpan(key, f0, nf, scratch)
@@ -308,7 +321,10 @@ func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []f
 			if f0 == 0 {
 				beta = 0
 			}
-			kernels.Sgemm(false, false, rows, K, nf, 1, x[f0:], F, P, K, beta, c, K)
+			for j := 0; j < K; j += compressCols {
+				nj := min(compressCols, K-j)
+				kernels.Sgemm(false, false, rows, nj, nf, 1, x[f0:], F, P[j:], K, beta, c[j:], K)
+			}
 		}
 	case SameSample:
 		need("scratch", scratch, K+tableSize(K))
