@@ -151,8 +151,8 @@ func rebuildGroup(s kernels.ConvShape, chunk int) int {
 // two dividing the direct path's padding group; else the chunk. Forward,
 // the input gradient and the compression are per sample; the filter
 // gradient sums each group into dW in order, so consecutive pieces of whole
-// groups accumulate it exactly as one call (TestConvPiecesBitwise checks it
-// on every kernel path).
+// groups accumulate it exactly as one call (TestNetworkPiecesBitwise checks
+// it on every kernel path).
 func (c *Conv2D) Granule(chunk int) int {
 	g := rebuildGroup(c.shape, chunk)
 	if g&(g-1) != 0 || kernels.ConvDirectGroup%g != 0 {
@@ -161,8 +161,9 @@ func (c *Conv2D) Granule(chunk int) int {
 	// Where the output of a sample fills whole GEMM depth blocks, the
 	// lowered path sums each sample in blocks of its own, and the direct
 	// path sums directFilterPositions positions per tile: half a group
-	// (still whole tiles) is then exact too.
-	if p := c.shape.OH() * c.shape.OW(); g >= 4 && p%gemmDepthBlock == 0 && (g/2)*p >= directFilterPositions {
+	// (still whole tiles) is then exact too. SmallConvNet's 32×32
+	// convolutions run a sample at a time, its 16×16 ones four.
+	if p := c.shape.OH() * c.shape.OW(); g >= 2 && p%gemmDepthBlock == 0 && (g/2)*p >= directFilterPositions {
 		g /= 2
 	}
 	return g
