@@ -58,8 +58,9 @@ func TestNetworkPiecesBitwise(t *testing.T) {
 	for i := range labels {
 		labels[i] = uint8(src.Uint64() % 10)
 	}
-	prevPath, prevThreads := kernels.Active(), kernels.Threads()
-	defer func() { kernels.SetPath(prevPath); kernels.SetThreads(prevThreads) }()
+	prevPath, prevThreads, prevPieces := kernels.Active(), kernels.Threads(), nn.Pieces
+	defer func() { kernels.SetPath(prevPath); kernels.SetThreads(prevThreads); nn.Pieces = prevPieces }()
+	nn.Pieces = true
 	for _, p := range paths {
 		if err := kernels.SetPath(p); err != nil {
 			t.Fatal(err)

@@ -19,8 +19,8 @@ type Network struct {
 	In     Shape
 	Layers []Layer
 	// WholeChunks, set before Build, runs every layer on whole chunks even
-	// where Piecewise layers allow pieces: the same results, with
-	// activation buffers and scratch sized for a chunk (for comparisons).
+	// when Pieces is set: the same results, with activation buffers and
+	// scratch sized for a chunk (for comparisons).
 	WholeChunks bool
 
 	shapes  []Shape // shapes[i] is the input of layer i; shapes[len] the output
@@ -145,7 +145,7 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 	if len(out) != 1 {
 		return fmt.Errorf("nn: the last layer must output class scores (a flat vector), got shape %v", out)
 	}
-	n.plan.pieces(n.Layers, chunk, infer || n.WholeChunks)
+	n.plan.pieces(n.Layers, chunk, infer || n.WholeChunks || !Pieces)
 	scratch := 0
 	for _, l := range n.Layers {
 		if s, ok := l.(Scratcher); ok {

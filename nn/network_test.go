@@ -121,17 +121,22 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 			}
 		}
 		for name, e := range ests {
-			net := spec.New(models.Options{Estimator: e, Dropout: 0.1})
-			if err := net.Build(batch, 0, 1); err != nil {
-				t.Fatal(err)
-			}
-			x, y := randInput(batch*spec.Input.Size(), 5), randLabels(batch, 10, 6)
-			it := int64(0)
-			step := func() { net.TrainStep(x, y, batch, it, nil); it++ }
-			step()
-			step()
-			if a := testing.AllocsPerRun(4, step); a != 0 {
-				t.Errorf("%s/%s: %v allocations per step, want 0", model, name, a)
+			for _, pieces := range []bool{false, true} {
+				nn.Pieces = pieces
+				net := spec.New(models.Options{Estimator: e, Dropout: 0.1})
+				err := net.Build(batch, 0, 1)
+				nn.Pieces = false
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, y := randInput(batch*spec.Input.Size(), 5), randLabels(batch, 10, 6)
+				it := int64(0)
+				step := func() { net.TrainStep(x, y, batch, it, nil); it++ }
+				step()
+				step()
+				if a := testing.AllocsPerRun(4, step); a != 0 {
+					t.Errorf("%s/%s (pieces %v): %v allocations per step, want 0", model, name, pieces, a)
+				}
 			}
 		}
 	}

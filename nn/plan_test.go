@@ -88,6 +88,8 @@ func TestPlanPiecesAndBuffers(t *testing.T) {
 		{{12, 0, false}, {12, 1, true}, {12, 2, false}, {4, 1, false}},
 	}
 	const in, batch, chunk = 6, 29, 12
+	defer func(p bool) { Pieces = p }(Pieces)
+	Pieces = true
 	for ni, specs := range nets {
 		build := func(whole bool) (*Network, []*mixLayer) {
 			var ls []Layer
