@@ -4,8 +4,8 @@ import "sort"
 
 // Pieces, when set, makes Build run Piecewise layers depth-first in pieces
 // (see actPlan): bitwise the same results in less memory — on SmallConvNet
-// the activation buffers and the convolution scratch take 1.6 MiB instead
-// of 2.9 — but in more, smaller kernel calls, which cost 10–30 % more time
+// the activation buffers and the shared scratch take 0.8–0.9 MiB instead
+// of 2.9–3.0 — but in more, smaller kernel calls, which cost 15–40 % more time
 // per step on two cores. It is off by default; set it before building
 // (cmd/train --lean). Networks built without it still share buffers in
 // place and by lifetime.

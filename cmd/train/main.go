@@ -196,7 +196,7 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 		dataMode  = fs.String("data-mode", "auto", "data: memory (read at start), stream (read from disk per batch; .gz decompressed once into the cache) or auto (the data set's default: stream)")
 		memLimit  = fs.String("mem-limit", "0", "soft memory limit of the Go runtime, e.g. 200MiB (0: none; default $GOMEMLIMIT)")
 		gogc      = fs.String("gogc", strconv.Itoa(train.DefaultGCPercent), "GOGC percentage for the run, or off (needs --mem-limit); default $GOGC when set")
-		lean      = fs.Bool("lean", false, "run the layers that allow it depth-first in pieces: the same results in less memory, 10-30% more time per step")
+		lean      = fs.Bool("lean", false, "run the layers that allow it depth-first in pieces: the same results in less memory, 15-40% more time per step")
 	)
 	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
