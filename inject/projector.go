@@ -106,7 +106,7 @@ func (p Projector) ScratchSize(rows, out int) int {
 	p.check()
 	switch p.Kind {
 	case Project:
-		return max(p.F*p.K, out*p.K+p.radBlockRows()*p.K)
+		return max(p.compressScratch(), out*p.K+p.radBlockRows()*p.K)
 	case SameSample:
 		return p.K + tableSize(p.K) + out*p.K
 	default:
@@ -153,6 +153,53 @@ func (p Projector) radBlockRows() int {
 	return min(fb, p.F)
 }
 
+// gemmDepthBlock is the depth (the summed dimension k) of the blocks in
+// which kernels.Sgemm sums a product: k is split into the fewest blocks of
+// at most gemmDepthBlock, balanced, and each element of C receives the sum
+// of each block in turn. Compress relies on it to apply P a depth block at
+// a time with bitwise the result of P whole (TestCompressBlocksBitwise
+// checks that on every kernel path).
+const gemmDepthBlock = 256
+
+// compressCols is the number of columns of a block of P that Compress
+// multiplies at a time (the GEMM then packs at most gemmDepthBlock ×
+// compressCols floats of it).
+const compressCols = 64
+
+// compressBlockRows returns the rows of P that Compress generates and
+// applies at a time: F when F·K ≤ radWholeFloats, else the size of
+// kernels.Sgemm's depth blocks for a depth of F (see gemmDepthBlock).
+func (p Projector) compressBlockRows() int {
+	if p.F*p.K <= radWholeFloats {
+		return p.F
+	}
+	nb := (p.F + gemmDepthBlock - 1) / gemmDepthBlock
+	return (p.F + nb - 1) / nb
+}
+
+// compressScratch is the scratch Compress needs for the Project kind: a row
+// block of P and, when blocks do not start on a Philox block, the up to 127
+// entries generated before the block.
+func (p Projector) compressScratch() int {
+	fb := p.compressBlockRows()
+	if fb >= p.F {
+		return p.F * p.K
+	}
+	return fb*p.K + 127
+}
+
+// genRademacherSpan generates rows [f0, f0+nf) of the Rademacher matrix of
+// key into buf and returns them (nf·K floats). When row f0 does not start a
+// Philox block, the generation starts at the block it falls in, and the
+// entries before row f0 are skipped.
+func (p Projector) genRademacherSpan(key rng.Key, f0, nf int, buf []float32) []float32 {
+	first := f0 * p.K
+	skip := first % 128
+	n := skip + nf*p.K
+	p.genRademacherEntries(key, first-skip, n, buf[:n])
+	return buf[skip:n]
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -163,11 +210,15 @@ func gcd(a, b int) int {
 // genRademacherRows fills P[:n·K] with rows [f0, f0+n) of the Rademacher
 // matrix of key (see genRademacher); f0·K must be a multiple of 128.
 func (p Projector) genRademacherRows(key rng.Key, f0, n int, P []float32) {
-	first := f0 * p.K
+	p.genRademacherEntries(key, f0*p.K, n*p.K, P)
+}
+
+// genRademacherEntries fills P[:n] with the n entries of the Rademacher
+// matrix of key (row-major, F×K) from entry first, a multiple of 128.
+func (p Projector) genRademacherEntries(key rng.Key, first, n int, P []float32) {
 	if first%128 != 0 {
-		panic(fmt.Sprintf("inject: Rademacher rows from %d of K=%d do not start a Philox block", f0, p.K))
+		panic(fmt.Sprintf("inject: Rademacher entries from %d of K=%d do not start a Philox block", first, p.K))
 	}
-	n *= p.K
 	g := radGen{h: key.Hash(), first: uint64(first / 128), mag: float32(1 / math.Sqrt(float64(p.K))), P: P[:n]}
 	if radMu.TryLock() {
 		// The shared job variable keeps g off the heap.
@@ -233,6 +284,8 @@ func baseKey(k rng.Key) uint64 {
 }
 
 // Compress writes c = x·P (rows×K) for the matrix of key. x is rows×F.
+// For the Project kind a large P is generated and applied a block of rows
+// at a time unless scratch holds F·K floats; the result is the same.
 func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []float32, scratch []float32) {
 	p.check()
 	F, K := p.F, p.K
@@ -243,10 +296,36 @@ func (p Projector) Compress(key rng.Key, x []float32, rows, rowOffset int, c []f
 	}
 	switch p.Kind {
 	case Project:
-		need("scratch", scratch, F*K)
-		P := scratch[:F*K]
-		p.genRademacher(key, P)
-		kernels.Sgemm(false, false, rows, K, F, 1, x, F, P, K, 0, c, K)
+		// c = Σ_blocks x[:, f0:f0+nf]·P[f0:f0+nf, :], a row block of P at
+		// a time; the blocks are the GEMM's own depth blocks, so each
+		// element of c is summed exactly as by one product with P whole,
+		// which is what a scratch of F·K floats or more gets (one larger
+		// product keeps the kernels' threads busier).
+		fb := p.compressBlockRows()
+		need("scratch", scratch, p.compressScratch())
+		if len(scratch) >= F*K {
+			fb = F
+		}
+		if fb == F {
+			P := scratch[:F*K]
+			p.genRademacher(key, P)
+			kernels.Sgemm(false, false, rows, K, F, 1, x, F, P, K, 0, c, K)
+			return
+		}
+		// A block multiplies compressCols columns at a time, so that the
+		// GEMM packs a small part of it (the columns of c are independent).
+		for f0 := 0; f0 < F; f0 += fb {
+			nf := min(fb, F-f0)
+			P := p.genRademacherSpan(key, f0, nf, scratch)
+			beta := float32(1)
+			if f0 == 0 {
+				beta = 0
+			}
+			for j := 0; j < K; j += compressCols {
+				nj := min(compressCols, K-j)
+				kernels.Sgemm(false, false, rows, nj, nf, 1, x[f0:], F, P[j:], K, beta, c[j:], K)
+			}
+		}
 	case SameSample:
 		need("scratch", scratch, K+tableSize(K))
 		idx := scratch[:K]

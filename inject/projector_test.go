@@ -479,3 +479,71 @@ func rademacherBlocksCase(t *testing.T, path kernels.Path, sh radShape, fill fun
 		}
 	}
 }
+
+// TestCompressBlocksBitwise checks that Compress, which generates and
+// applies P a depth block of the GEMM at a time, gives bitwise the
+// compression of the whole matrix in one product, on every kernel path and
+// thread count: on the layer shapes of SmallConvNet (the convolutions' rows
+// for chunks of 2 and 8 samples) and of SmallFCNet (P whole), and on shapes
+// whose blocks start inside a Philox block or whose last block is short.
+func TestCompressBlocksBitwise(t *testing.T) {
+	shapes := []radShape{{2048, 205, 8, 0}, {2048, 205, 1, 0}, {1024, 103, 128, 0}, {1024, 103, 32, 0}, {1024, 103, 6, 0},
+		{256, 26, 256, 0}, {784, 79, 150, 0}, {1000, 70, 5, 0}, {3000, 30, 3, 0}, {1100, 90, 13, 0}}
+	src := rng.New(rng.Key{Seed: 11})
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(src.NormFloat64())
+		}
+		return v
+	}
+	prevPath, prevThreads := kernels.Active(), kernels.Threads()
+	defer func() { kernels.SetPath(prevPath); kernels.SetThreads(prevThreads) }()
+	blocked := 0
+	for _, path := range kernels.AvailablePaths() {
+		if err := kernels.SetPath(path); err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			kernels.SetThreads(threads)
+			for _, sh := range shapes {
+				p := Projector{Kind: Project, F: sh.f, K: sh.k}
+				fb := p.compressBlockRows()
+				if (fb < p.F) != (p.F*p.K > radWholeFloats) {
+					t.Fatalf("%+v: blocks of %d rows for F·K = %d", sh, fb, p.F*p.K)
+				}
+				if fb < p.F {
+					blocked++
+				}
+				key := rng.Key{Seed: 5, Stream: 2, Draw: 7}
+				full := make([]float32, p.F*p.K)
+				p.genRademacher(key, full)
+				x := fill(sh.rows * p.F)
+				want := make([]float32, sh.rows*p.K)
+				kernels.Sgemm(false, false, sh.rows, p.K, p.F, 1, x, p.F, full, p.K, 0, want, p.K)
+				got := fill(sh.rows * p.K) // overwritten
+				scratch := make([]float32, p.ScratchSize(sh.rows, 0))
+				p.Compress(key, x, sh.rows, 0, got, scratch)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v, %d threads, %+v: Compress c[%d] = %v, whole P gives %v", path, threads, sh, i, got[i], want[i])
+					}
+				}
+				// With room for P whole, Compress uses it whole.
+				got = fill(sh.rows * p.K)
+				p.Compress(key, x, sh.rows, 0, got, make([]float32, p.F*p.K))
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v, %d threads, %+v: Compress with P whole c[%d] = %v, want %v", path, threads, sh, i, got[i], want[i])
+					}
+				}
+				if len(scratch) >= p.F*p.K && fb < p.F {
+					t.Fatalf("%+v: blocked Compress asks for %d floats of scratch, P whole is %d", sh, len(scratch), p.F*p.K)
+				}
+			}
+		}
+	}
+	if blocked == 0 {
+		t.Fatal("no shape was compressed in blocks")
+	}
+}

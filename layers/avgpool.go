@@ -46,6 +46,12 @@ func (p *AvgPool2D) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	return out, err
 }
 
+// Granule implements nn.Piecewise: samples are independent.
+func (p *AvgPool2D) Granule(int) int { return 1 }
+
+// SetPiece implements nn.Piecewise (nothing depends on the piece).
+func (p *AvgPool2D) SetPiece(int) {}
+
 // Forward: y = window means of x.
 func (p *AvgPool2D) Forward(st *nn.Step, x, y []float32) {
 	kernels.AvgPool2DForward(p.c, p.h, p.w, p.K, p.Stride, st.N, x, y)

@@ -146,6 +146,64 @@ func rebuildGroup(s kernels.ConvShape, chunk int) int {
 	return min(chunk, max(1, kernels.ConvGroupColumns/(s.OH()*s.OW())))
 }
 
+// Granule implements nn.Piecewise: the group of samples whose filter
+// gradients the kernels sum together (rebuildGroup), when it is a power of
+// two dividing the direct path's padding group; else the chunk. Forward,
+// the input gradient and the compression are per sample; the filter
+// gradient sums each group into dW in order, so consecutive pieces of whole
+// groups accumulate it exactly as one call (TestNetworkPiecesBitwise checks
+// it on every kernel path).
+func (c *Conv2D) Granule(chunk int) int {
+	g := rebuildGroup(c.shape, chunk)
+	if g&(g-1) != 0 || kernels.ConvDirectGroup%g != 0 {
+		return chunk
+	}
+	// Where the output of a sample fills whole GEMM depth blocks, the
+	// lowered path sums each sample in blocks of its own, and the direct
+	// path sums directFilterPositions positions per tile: half a group
+	// (still whole tiles) is then exact too. SmallConvNet's 32×32
+	// convolutions run a sample at a time, its 16×16 ones four.
+	if p := c.shape.OH() * c.shape.OW(); g >= 2 && p%gemmDepthBlock == 0 && (g/2)*p >= directFilterPositions {
+		g /= 2
+	}
+	return g
+}
+
+// gemmDepthBlock and directFilterPositions mirror package kernels: the depth
+// blocks in which Sgemm sums a product, and the output positions the direct
+// path's filter-gradient tiles sum before adding to dW.
+const (
+	gemmDepthBlock        = 256
+	directFilterPositions = 1024
+)
+
+// SetPiece implements nn.Piecewise: the rebuilt input, the projector's
+// scratch and — where the convolution runs on the direct path, whose results
+// do not depend on the scratch's length — the convolution's scratch are
+// sized for calls of at most n samples. The lowered path splits its work by
+// the scratch it is given, so there the scratch stays that of a chunk.
+func (c *Conv2D) SetPiece(n int) {
+	if directConv(c.shape) {
+		c.convScr = kernels.ConvScratchSize(c.shape, n)
+	}
+	if c.inj.active {
+		c.xhatN = rebuildSamples(c.shape, n)
+		c.xhatLen = c.xhatN * c.shape.InSize()
+		c.pscr = c.inj.projScratch(n*c.InC, 0)
+	}
+}
+
+// directConv reports whether the active kernel path runs the forward pass,
+// the input gradient (a convolution with flipped filters) and the filter
+// gradient of s on its direct path (the conditions of package kernels'
+// conv_direct.go, AVX2 and AVX-512: stride 1, output and input rows of a
+// multiple of 8, padding below the kernel size, filter tiles that fit).
+func directConv(s kernels.ConvShape) bool {
+	p := kernels.Active()
+	return (p == kernels.AVX2 || p == kernels.AVX512) && s.Stride == 1 && s.OW()%8 == 0 && s.W%8 == 0 &&
+		s.Pad <= s.KH-1 && s.Pad <= s.KW-1 && s.K >= 4 && s.C*s.KH*s.KW >= 6
+}
+
 // ScratchFloats implements nn.Scratcher: the convolution's own scratch, and
 // with injection the projector's scratch (in the same region) and the
 // rebuilt input of xhatN samples.
@@ -169,10 +227,12 @@ func (c *Conv2D) UseScratch(s []float32) { c.scratch = s }
 
 // Forward: y = conv(x, W) + b; saves x (or its compression).
 func (c *Conv2D) Forward(st *nn.Step, x, y []float32) {
-	conv, _, proj := c.scratches()
+	conv, _, _ := c.scratches()
 	kernels.Conv2DForward(c.shape, st.N, x, c.W.Value, c.B.Value, y, conv)
 	if st.Train {
-		c.inj.save(st, x, proj)
+		// The projector may use the whole shared region (a P that fits
+		// is applied whole).
+		c.inj.save(st, x, c.scratch[:max(c.convScr, c.pscr)])
 	}
 }
 

@@ -63,6 +63,13 @@ func (d *Dropout) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
 	return in, nil
 }
 
+// Granule implements nn.Piecewise: each sample has its own mask words and
+// key.
+func (d *Dropout) Granule(int) int { return 1 }
+
+// SetPiece implements nn.Piecewise (nothing depends on the piece).
+func (d *Dropout) SetPiece(int) {}
+
 // Forward draws the keep mask of each sample and applies it. Samples are
 // independent (each has its own key), so they are split over the threads.
 func (d *Dropout) Forward(st *nn.Step, x, y []float32) {

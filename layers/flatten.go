@@ -36,7 +36,16 @@ func (f *Flatten) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	return out, err
 }
 
-// Forward copies x to y.
+// InPlace implements nn.InPlace: y may be x.
+func (f *Flatten) InPlace() bool { return true }
+
+// Granule implements nn.Piecewise: samples are independent.
+func (f *Flatten) Granule(int) int { return 1 }
+
+// SetPiece implements nn.Piecewise (nothing depends on the piece).
+func (f *Flatten) SetPiece(int) {}
+
+// Forward copies x to y (nothing to do when y is x).
 func (f *Flatten) Forward(st *nn.Step, x, y []float32) { copy(y, x[:st.N*f.size]) }
 
 // Backward copies dy to dx.

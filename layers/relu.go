@@ -55,6 +55,28 @@ func (r *ReLU) BuildInference(in nn.Shape, chunk int) (nn.Shape, error) {
 	return in, nil
 }
 
+// InPlace implements nn.InPlace: y may share x's memory, dx dy's.
+func (r *ReLU) InPlace() bool { return true }
+
+// Granule implements nn.Piecewise: pieces whose bits fill whole mask words
+// (any piece when each sample's bits start a word).
+func (r *ReLU) Granule(chunk int) int {
+	if !r.contig {
+		return 1
+	}
+	return 64 / gcd(r.size, 64)
+}
+
+// SetPiece implements nn.Piecewise (nothing depends on the piece).
+func (r *ReLU) SetPiece(int) {}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // chunkMask returns the mask words of a contiguous chunk.
 func (r *ReLU) chunkMask(st *nn.Step) []uint64 {
 	return r.mask[st.Off*r.size/64 : ((st.Off+st.N)*r.size+63)/64]

@@ -18,14 +18,18 @@ const DefaultChunkFloats = 1 << 18
 type Network struct {
 	In     Shape
 	Layers []Layer
+	// WholeChunks, set before Build, runs every layer on whole chunks even
+	// when Pieces is set: the same results, with activation buffers and
+	// scratch sized for a chunk (for comparisons).
+	WholeChunks bool
 
 	shapes  []Shape // shapes[i] is the input of layer i; shapes[len] the output
 	batch   int
 	chunk   int
 	seed    uint64
 	built   bool
-	infer   bool // built by BuildInference
-	bufs    [2][]float32
+	infer   bool    // built by BuildInference
+	plan    actPlan // activation buffers between layers
 	dlogits []float32
 	scratch []float32
 	arena   []float32 // shared by the Selectors, one phase at a time
@@ -141,6 +145,7 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 	if len(out) != 1 {
 		return fmt.Errorf("nn: the last layer must output class scores (a flat vector), got shape %v", out)
 	}
+	n.plan.pieces(n.Layers, chunk, infer || n.WholeChunks || !Pieces)
 	scratch := 0
 	for _, l := range n.Layers {
 		if s, ok := l.(Scratcher); ok {
@@ -159,8 +164,7 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 		n.planSelection()
 		n.dlogits = make([]float32, batch*out[0])
 	}
-	n.bufs[0] = make([]float32, chunk*maxAct)
-	n.bufs[1] = make([]float32, chunk*maxAct)
+	n.plan.layout(n.Layers, n.shapes, chunk)
 	seen := map[string]bool{}
 	for _, p := range n.params {
 		if seen[p.Name] {
@@ -347,9 +351,10 @@ func (n *Network) planSelection() {
 }
 
 // WorkBytes returns the bytes of the network's transient buffers: the
-// chunk-sized activations, the logit gradients and the shared scratch.
+// activations and their gradients between layers (planned for a chunk, see
+// Piecewise), the logit gradients and the shared scratch.
 func (n *Network) WorkBytes() int64 {
-	return int64(len(n.bufs[0])+len(n.bufs[1])+len(n.dlogits)+len(n.scratch)) * 4
+	return int64(len(n.plan.arena)+len(n.dlogits)+len(n.scratch)) * 4
 }
 
 // forward runs the first count samples of x forward, chunk by chunk, and
@@ -371,13 +376,7 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 	scale := float32(1) / float32(count)
 	for off := 0; off < count; off += n.chunk {
 		c := min(n.chunk, count-off)
-		st.Off, st.N = off, c
-		cur := x[off*in : (off+c)*in]
-		for i, l := range n.Layers {
-			out := n.bufs[i&1][:c*n.shapes[i+1].Size()]
-			l.Forward(st, cur, out)
-			cur = out
-		}
+		cur := n.forwardChunk(x[:count*in], off, c)
 		var g []float32
 		if train {
 			g = n.dlogits[off*classes : (off+c)*classes]
@@ -413,20 +412,9 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 		afterForward()
 	}
 	st := &n.step
-	classes := n.Classes()
 	last := ((count - 1) / n.chunk) * n.chunk
 	for off := last; off >= 0; off -= n.chunk {
-		c := min(n.chunk, count-off)
-		st.Off, st.N = off, c
-		dy := n.dlogits[off*classes : (off+c)*classes]
-		for i := len(n.Layers) - 1; i >= 0; i-- {
-			var dx []float32
-			if i > 0 {
-				dx = n.bufs[i&1][:c*n.shapes[i].Size()]
-			}
-			n.Layers[i].Backward(st, dy, dx)
-			dy = dx
-		}
+		n.backwardChunk(off, min(n.chunk, count-off))
 	}
 	for _, l := range n.Layers {
 		if f, ok := l.(Finisher); ok {
@@ -497,4 +485,90 @@ func (n *Network) checkData(op string, x []float32, labels []uint8, count int) e
 		}
 	}
 	return nil
+}
+
+// forwardChunk runs samples [off, off+c) of the batch x (a chunk) through
+// the layers, the first segments a piece at a time (see actPlan), and
+// returns the chunk's logits.
+func (n *Network) forwardChunk(x []float32, off, c int) []float32 {
+	p := &n.plan
+	last := len(n.Layers)
+	p.base[last] = off
+	k := len(p.segs) - 1
+	for s := off; s < off+c; s += p.segs[k].piece {
+		n.forwardSeg(k, x, s, min(p.segs[k].piece, off+c-s))
+	}
+	return p.bnd[last][:c*p.size[last]]
+}
+
+// forwardSeg runs segment k forward on samples [a, a+m) of the batch: its
+// input is x (segment 0) or is first produced by the segment before it, a
+// piece at a time, into the segment's input buffer; its output goes to the
+// buffer after it, at the samples' place in the piece that buffer holds.
+func (n *Network) forwardSeg(k int, x []float32, a, m int) {
+	p := &n.plan
+	sg := p.segs[k]
+	var cur []float32
+	if k == 0 {
+		in := p.size[0]
+		cur = x[a*in : (a+m)*in]
+	} else {
+		p.base[sg.lo] = a
+		q := p.segs[k-1].piece
+		for s := a; s < a+m; s += q {
+			n.forwardSeg(k-1, x, s, min(q, a+m-s))
+		}
+		cur = p.bnd[sg.lo][:m*p.size[sg.lo]]
+	}
+	st := &n.step
+	st.Off, st.N = a, m
+	for i := sg.lo; i < sg.hi; i++ {
+		b, from := i+1, 0
+		if b == sg.hi {
+			from = a - p.base[b]
+		}
+		out := p.bnd[b][from*p.size[b] : (from+m)*p.size[b]]
+		n.Layers[i].Forward(st, cur, out)
+		cur = out
+	}
+}
+
+// backwardChunk runs samples [off, off+c) of the batch backward from their
+// logit gradients, the last segment first.
+func (n *Network) backwardChunk(off, c int) {
+	p := &n.plan
+	classes := p.size[len(n.Layers)]
+	k := len(p.segs) - 1
+	q := p.segs[k].piece
+	for s := off; s < off+c; s += q {
+		m := min(q, off+c-s)
+		n.backwardSeg(k, n.dlogits[s*classes:(s+m)*classes], s, m)
+	}
+}
+
+// backwardSeg runs segment k backward on samples [a, a+m) given the
+// gradient dy of its output, then the segments before it, a piece at a
+// time in order.
+func (n *Network) backwardSeg(k int, dy []float32, a, m int) {
+	p := &n.plan
+	sg := p.segs[k]
+	st := &n.step
+	st.Off, st.N = a, m
+	for i := sg.hi - 1; i >= sg.lo; i-- {
+		var dx []float32
+		if i > 0 {
+			dx = p.bnd[i][:m*p.size[i]]
+		}
+		n.Layers[i].Backward(st, dy, dx)
+		dy = dx
+	}
+	if k == 0 {
+		return
+	}
+	in := p.size[sg.lo]
+	q := p.segs[k-1].piece
+	for s := a; s < a+m; s += q {
+		r := min(q, a+m-s)
+		n.backwardSeg(k-1, dy[(s-a)*in:(s-a+r)*in], s, r)
+	}
 }

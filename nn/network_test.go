@@ -102,10 +102,11 @@ func TestChunkingInvariance(t *testing.T) {
 // for every estimator.
 func TestTrainStepAllocatesNothing(t *testing.T) {
 	ests := map[string]inject.Estimator{
-		"baseline": {},
-		"rad":      {Mode: inject.RAD, Kind: inject.Project, Keep: 0.1},
-		"rad-diff": {Mode: inject.RAD, Kind: inject.DiffSample, Keep: 0.1},
-		"spad":     {Mode: inject.SPAD, Kind: inject.SameSample, Keep: 0.1, KMax: 2, M: 3},
+		"baseline":     {},
+		"rad":          {Mode: inject.RAD, Kind: inject.Project, Keep: 0.1},
+		"rad-diff":     {Mode: inject.RAD, Kind: inject.DiffSample, Keep: 0.1},
+		"spad":         {Mode: inject.SPAD, Kind: inject.SameSample, Keep: 0.1, KMax: 2, M: 3},
+		"spad-project": {Mode: inject.SPAD, Kind: inject.Project, Keep: 0.1, KMax: 2, M: 3},
 	}
 	for _, model := range []string{"smallfc", "smallconv"} {
 		spec, err := models.Get(model)
@@ -114,23 +115,28 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 		}
 		batch := 16
 		if model == "smallconv" {
-			batch = 4
+			batch = 12 // chunks of 8 and 4, run in pieces
 			if testing.Short() {
 				continue
 			}
 		}
 		for name, e := range ests {
-			net := spec.New(models.Options{Estimator: e, Dropout: 0.1})
-			if err := net.Build(batch, 0, 1); err != nil {
-				t.Fatal(err)
-			}
-			x, y := randInput(batch*spec.Input.Size(), 5), randLabels(batch, 10, 6)
-			it := int64(0)
-			step := func() { net.TrainStep(x, y, batch, it, nil); it++ }
-			step()
-			step()
-			if a := testing.AllocsPerRun(4, step); a != 0 {
-				t.Errorf("%s/%s: %v allocations per step, want 0", model, name, a)
+			for _, pieces := range []bool{false, true} {
+				nn.Pieces = pieces
+				net := spec.New(models.Options{Estimator: e, Dropout: 0.1})
+				err := net.Build(batch, 0, 1)
+				nn.Pieces = false
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, y := randInput(batch*spec.Input.Size(), 5), randLabels(batch, 10, 6)
+				it := int64(0)
+				step := func() { net.TrainStep(x, y, batch, it, nil); it++ }
+				step()
+				step()
+				if a := testing.AllocsPerRun(4, step); a != 0 {
+					t.Errorf("%s/%s (pieces %v): %v allocations per step, want 0", model, name, pieces, a)
+				}
 			}
 		}
 	}

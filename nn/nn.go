@@ -9,7 +9,11 @@
 // plan holds. The batch runs forward in chunks of samples (transient
 // activations are chunk-sized) while each layer keeps, for the whole batch,
 // only what its backward needs; what a layer keeps is the only thing a
-// gradient estimator (package inject) changes.
+// gradient estimator (package inject) changes. Layers whose results do not
+// depend on how a chunk is split (Piecewise) run depth-first on smaller
+// pieces, with bitwise the same results, and the activation buffers are
+// placed in one arena by their lifetimes (element-wise layers, InPlace,
+// share theirs).
 //
 // A trained network runs with Predict (logits or probabilities, dropout
 // off, no allocation); BuildInference builds it for inference only, with

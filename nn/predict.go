@@ -41,13 +41,9 @@ func (n *Network) Predict(x []float32, count int, out []float32, what Output) er
 	*st = Step{Iter: -1, Batch: n.chunk}
 	for off := 0; off < count; off += n.chunk {
 		c := min(n.chunk, count-off)
-		st.Off, st.N = 0, c
-		cur := x[off*in : (off+c)*in]
-		for i, l := range n.Layers {
-			o := n.bufs[i&1][:c*n.shapes[i+1].Size()]
-			l.Forward(st, cur, o)
-			cur = o
-		}
+		// Every chunk is presented at offset 0: a network built for
+		// inference has buffers for one chunk only.
+		cur := n.forwardChunk(x[off*in:(off+c)*in], 0, c)
 		dst := out[off*classes : (off+c)*classes]
 		copy(dst, cur)
 		if what == Probabilities {

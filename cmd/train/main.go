@@ -33,6 +33,7 @@ import (
 
 	"github.com/spadlab/spad/datasets"
 	"github.com/spadlab/spad/models"
+	"github.com/spadlab/spad/nn"
 	"github.com/spadlab/spad/nn/safetensors"
 	"github.com/spadlab/spad/train"
 )
@@ -201,6 +202,7 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 		gogc      = fs.String("gogc", strconv.Itoa(train.DefaultGCPercent), "GOGC percentage for the run, or off (needs --mem-limit); default $GOGC when set")
 		trainData = fs.String("train-data", "", trainDataHelp)
 		testData  = fs.String("test-data", "", testDataHelp)
+		lean      = fs.Bool("lean", false, "run the layers that allow it depth-first in pieces: the same results in less memory, 15-40% more time per step")
 	)
 	usage := func() {
 		fmt.Fprintf(stderr, "Usage: train [flags]\n\nTrains a model with the baseline, RAD, SPAD or dropout and reports test accuracy,\npeak heap and the bytes saved for backward.\n\nFlags:\n")
@@ -239,6 +241,7 @@ func parseFlags(args []string, stderr io.Writer) (train.Config, string, string, 
 	if customName != "" {
 		*dataset = customName
 	}
+	nn.Pieces = *lean
 	cfg := train.Config{
 		Model: *model, Dataset: *dataset, Iters: *iters, Batch: *batch, LR: *lr, WD: *wd,
 		Optimizer: *opt, Momentum: *momentum, LRFactor: *decay, Seed: *seed, Threads: *threads,

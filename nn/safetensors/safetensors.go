@@ -28,6 +28,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	st "github.com/nlpodyssey/safetensors"
 
@@ -81,7 +82,18 @@ func (v view) DType() st.DType { return st.F32 }
 func (v view) Shape() []uint64 { return v.shape }
 func (v view) Data() []byte    { return v.data }
 func (v view) DataLen() uint64 { return uint64(len(v.data)) }
+
+// littleEndian reports whether the machine stores a float32 as the
+// safetensors format does (little-endian).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// toBytes returns x as the little-endian bytes of a safetensors file.
 func toBytes(x []float32) []byte {
+	if littleEndian && len(x) > 0 {
+		// The values' own memory already holds the file's bytes: no copy,
+		// so that saving a model does not grow the heap.
+		return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+	}
 	b := make([]byte, 4*len(x))
 	for i, f := range x {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
