@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/spadlab/spad/models"
@@ -102,6 +103,36 @@ func TestAVX2StepBits(t *testing.T) {
 		}
 		if want := stepHashes[key]; got != want {
 			t.Errorf("%s: AVX2 one-thread steps changed: digest %s, want %s", key, got, want)
+		}
+	}
+}
+
+// TestConcurrentTraining trains two networks in two goroutines at once on
+// two kernel threads: both must finish and give bitwise the steps of a
+// network trained alone.
+func TestConcurrentTraining(t *testing.T) {
+	oldT := kernels.Threads()
+	defer kernels.SetThreads(oldT)
+	kernels.SetThreads(2)
+	for _, c := range []struct {
+		model string
+		est   int
+	}{{"smallfc", 0}, {"smallfc", 1}} {
+		want := stepDigest(t, c.model, c.est, 0, 4)
+		var got [2]string
+		var wg sync.WaitGroup
+		for g := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[g] = stepDigest(t, c.model, c.est, 0, 4)
+			}()
+		}
+		wg.Wait()
+		for g := range got {
+			if got[g] != want {
+				t.Errorf("%s/%s: goroutine %d trained to %s, alone %s", c.model, StepEstimators[c.est].Name, g, got[g], want)
+			}
 		}
 	}
 }

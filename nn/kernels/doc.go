@@ -4,8 +4,13 @@
 // start-up from cpuid.
 //
 // Every kernel works on plain []float32 slices in row-major order. Kernels
-// never allocate and never start goroutines per call: parallel kernels use
-// the package's persistent worker teams (see SetThreads).
+// never allocate and never start goroutines per call: every parallel kernel
+// (GEMM, direct convolution, the large element-wise and pooling passes,
+// Split and Parallel2) runs on the package's one team of persistent
+// workers (team.go, SetThreads). The team serves one job at a time; a
+// caller that finds it busy runs its job on its own goroutine rather than
+// wait, so concurrent callers never deadlock, and a job is divided by a
+// rule that depends only on its size and the thread count.
 //
 // # Paths
 //
