@@ -9,6 +9,12 @@ import "fmt"
 // 1 and every tile is full.
 type microKernel func(k, n int, a, b, c []float32, ldc int, alpha, beta float32)
 
+// edgeKernel computes the first rows rows and cols columns of one mr×nr
+// tile of C from packed panels a and b (k ≥ 1 depths), with exactly the
+// arithmetic of the micro-kernel on a full tile, reading and writing no
+// element of C outside that corner.
+type edgeKernel func(k, rows, cols int, a, b, c []float32, ldc int, alpha, beta float32)
+
 // gemmParams describes a micro-kernel and the cache blocks used with it.
 type gemmParams struct {
 	mr, nr int // micro-tile rows and columns
@@ -16,6 +22,9 @@ type gemmParams struct {
 	kc     int // depth of a packed block (A and B micro-panels L1-resident)
 	nc     int // columns of B packed at once (multiple of nr; L3-resident)
 	kern   microKernel
+	// edge, when not nil, computes an edge tile straight into C (see
+	// edgeKernel); otherwise edge tiles run kern on a temporary tile.
+	edge edgeKernel
 
 	// Packing of full micro-panels (mr rows of A, nr columns of B); nil
 	// entries fall back to the Go loops of packA and packB, which define
@@ -193,6 +202,10 @@ func macroKernel(pp *gemmParams, apack, bpack, tile []float32, g *gemmArgs, ic, 
 			rows := min(mr, mc-ir)
 			ap := apack[ir*kc : ir*kc+mr*kc]
 			off := (ic+ir)*ldc + jc + jr
+			if pp.edge != nil {
+				pp.edge(kc, rows, cols, ap, bp, c[off:], ldc, alpha, beta)
+				continue
+			}
 			// Edge tile: run the same kernel on a full temporary tile so
 			// the arithmetic is exactly that of an interior tile.
 			t := tile[:mr*nr]

@@ -24,6 +24,29 @@ func kernelAVX512(k, n int, a, b, c []float32, ldc int, alpha, beta float32) {
 	sgemmKernel12x32(k, n, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
 
+// sgemmEdge12x32 computes one edge tile: the first rows rows and cols
+// columns (1 ≤ rows ≤ 12, 1 ≤ cols ≤ 32) of the 12×32 product of the packed
+// A panel a and B panel b (k ≥ 1 depths), stored into C at c with row
+// stride ldc exactly as sgemmKernel12x32 stores a full tile (the same
+// fused multiply-adds, so an edge element has the bits of an interior
+// one). Its pure-Go meaning is sgemmKernelRef on the full tile followed by
+// copying the rows×cols corner into C. Columns and rows past the corner
+// are neither read nor written (AVX-512 masked loads and stores).
+//
+//go:noescape
+func sgemmEdge12x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
+
+// edgeAVX512 adapts sgemmEdge12x32 to the edgeKernel signature.
+func edgeAVX512(k, rows, cols int, a, b, c []float32, ldc int, alpha, beta float32) {
+	if rows < 1 || rows > 12 || cols < 1 || cols > 32 || k < 1 {
+		panic("kernels: bad AVX-512 edge tile")
+	}
+	_ = a[12*k-1]
+	_ = b[32*k-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	sgemmEdge12x32(k, &a[0], &b[0], &c[0], ldc, alpha, beta, rows, cols)
+}
+
 // packA12AVX512 packs 8·n8 depths of a 12-row micro-panel of a
 // non-transposed A. Its pure-Go meaning, with a addressing element (i, pc)
 // of A (stored m×k with row stride lda):
@@ -127,6 +150,7 @@ func init() {
 		kc:     256,
 		nc:     3072,
 		kern:   kernelAVX512,
+		edge:   edgeAVX512,
 		packAN: packA12N,
 		packAT: packA12T,
 		packBN: packB32N,

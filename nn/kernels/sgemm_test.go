@@ -424,3 +424,51 @@ func TestSgemmConcurrent(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestEdgeKernels checks each path's edge kernel on every corner of a tile:
+// the corner must have the bits the micro-kernel gives on a full tile, and
+// no element of C outside it may be read (NaNs there do not spread) or
+// written.
+func TestEdgeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, p := range AvailablePaths() {
+		pp := paramsFor(p)
+		if pp.edge == nil {
+			continue
+		}
+		for _, k := range []int{1, 3, 4, 17} {
+			for _, beta := range []float32{0, 1, -0.5} {
+				a := randSlice(rng, pp.mr*k)
+				b := randSlice(rng, pp.nr*k)
+				ldc := pp.nr + 5
+				c0 := randSlice(rng, pp.mr*ldc)
+				full := append([]float32(nil), c0...)
+				pp.kern(k, 1, a, b, full, ldc, 1.5, beta)
+				for rows := 1; rows <= pp.mr; rows++ {
+					for cols := 1; cols <= pp.nr; cols++ {
+						c := make([]float32, (rows-1)*ldc+cols)
+						for i := range c {
+							if i%ldc < cols {
+								c[i] = c0[i]
+							} else {
+								c[i] = float32(math.NaN())
+							}
+						}
+						pp.edge(k, rows, cols, a, b, c, ldc, 1.5, beta)
+						for i := range c {
+							if i%ldc >= cols {
+								if !math.IsNaN(float64(c[i])) {
+									t.Fatalf("%s %dx%d k=%d: c[%d] outside the corner written", p, rows, cols, k, i)
+								}
+								continue
+							}
+							if !sameBits(c[i], full[i]) {
+								t.Fatalf("%s %dx%d k=%d beta=%v: c[%d] = %v, full tile gives %v", p, rows, cols, k, beta, i, c[i], full[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
