@@ -392,7 +392,8 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 // TrainStep runs one training iteration on the first count samples of x
 // (sample-major, count×In.Size() floats) with labels: forward in chunks,
 // mean softmax cross-entropy, backward in chunks. It leaves the gradient of
-// the mean loss in every Param.Grad (zeroed first) and returns the summed
+// the mean loss in every Param.Grad (zeroed first, or written by the first
+// backward chunk when the parameter is marked Overwrite) and returns the summed
 // loss and the number of correct predictions. It does not update the
 // parameters (see package train's optimisers). If afterForward is not nil,
 // it is called between the forward and the backward pass (memory sampling).
@@ -406,7 +407,9 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 		panic(err.Error())
 	}
 	for _, p := range n.params {
-		clear(p.Grad)
+		if !p.Overwrite {
+			clear(p.Grad)
+		}
 	}
 	loss, correct = n.forward(x, count, iter, true, labels)
 	if afterForward != nil {
@@ -417,7 +420,7 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 	last := ((count - 1) / n.chunk) * n.chunk
 	for off := last; off >= 0; off -= n.chunk {
 		c := min(n.chunk, count-off)
-		st.Off, st.N = off, c
+		st.Off, st.N, st.First = off, c, off == last
 		dy := n.dlogits[off*classes : (off+c)*classes]
 		for i := len(n.Layers) - 1; i >= 0; i-- {
 			var dx []float32
@@ -428,6 +431,7 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 			dy = dx
 		}
 	}
+	st.First = false
 	for _, l := range n.Layers {
 		if f, ok := l.(Finisher); ok {
 			f.FinishStep(st)

@@ -290,3 +290,44 @@ func TestSPADm1IsRAD(t *testing.T) {
 		}
 	}
 }
+
+// Gradients a layer overwrites on the first backward chunk (Param.Overwrite)
+// owe nothing to what the buffers held before the step: a step started on
+// NaN-filled gradients gives the bits of one started on zeros, in one chunk
+// and in several.
+func TestOverwrittenGradients(t *testing.T) {
+	const batch = 10
+	x, y := randInput(batch*12, 5), randLabels(batch, 4, 6)
+	for _, chunk := range []int{batch, 3} {
+		a, b := smallNet(inject.Estimator{}), smallNet(inject.Estimator{})
+		for _, n := range []*nn.Network{a, b} {
+			if err := n.Build(batch, chunk, 9); err != nil {
+				t.Fatal(err)
+			}
+		}
+		overwritten := 0
+		for _, p := range b.Params() {
+			if p.Overwrite {
+				overwritten++
+			}
+			for i := range p.Grad {
+				p.Grad[i] = float32(math.NaN())
+			}
+		}
+		if overwritten == 0 {
+			t.Fatal("no Dense weight is marked Overwrite")
+		}
+		for it := int64(0); it < 2; it++ {
+			a.TrainStep(x, y, batch, it, nil)
+			b.TrainStep(x, y, batch, it, nil)
+			for i, p := range a.Params() {
+				q := b.Params()[i]
+				for j := range p.Grad {
+					if math.Float32bits(p.Grad[j]) != math.Float32bits(q.Grad[j]) {
+						t.Fatalf("chunk %d iter %d: %s[%d] %g vs %g", chunk, it, p.Name, j, p.Grad[j], q.Grad[j])
+					}
+				}
+			}
+		}
+	}
+}
