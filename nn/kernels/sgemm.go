@@ -31,7 +31,16 @@ type gemmParams struct {
 	// their meaning. packAN may write packSlack elements past the panel.
 	packAN, packAT packPanel // A stored m×k, A stored k×m
 	packBN, packBT packPanel // B stored k×n, B stored n×k
+
+	// Packing of partial micro-panels whose rows or columns are contiguous
+	// (A stored k×m, B stored k×n), zero-padded; nil entries fall back to
+	// the Go loops.
+	packATPart, packBNPart packPart
 }
+
+// packPart packs a partial micro-panel of cnt rows of A or columns of B
+// (1 ≤ cnt < mr or nr), zero-padded, like packPanel.
+type packPart func(d, s []float32, ld, x, pc, kc, cnt int)
 
 // packPanel packs one full micro-panel of depths [pc, pc+kc) starting at
 // row or column x of a matrix s with stride ld into d.
@@ -237,6 +246,10 @@ func packA(dst []float32, g *gemmArgs, pp *gemmParams, ic, mc, pc, kc int) {
 				pp.packAT(d, a, lda, i, pc, kc)
 				continue
 			}
+			if pp.packATPart != nil {
+				pp.packATPart(d, a, lda, i, pc, kc, rows)
+				continue
+			}
 			for q := 0; q < kc; q++ {
 				dq := d[q*mr : q*mr+mr]
 				copy(dq, a[(pc+q)*lda+i:(pc+q)*lda+i+rows])
@@ -277,6 +290,10 @@ func packB(dst []float32, g *gemmArgs, pp *gemmParams, pc, kc, jc, nc int) {
 			// B is k×n: op(B)[p][j] = b[p*ldb+j], columns contiguous.
 			if cols == nr && pp.packBN != nil {
 				pp.packBN(d, b, ldb, j, pc, kc)
+				continue
+			}
+			if pp.packBNPart != nil {
+				pp.packBNPart(d, b, ldb, j, pc, kc, cols)
 				continue
 			}
 			for q := 0; q < kc; q++ {

@@ -499,3 +499,63 @@ ebeta:
 eexit:
 	VZEROUPPER
 	RET
+
+// func copyRows12MaskAVX512(d, s *float32, lds, n, cols int)
+TEXT ·copyRows12MaskAVX512(SB), NOSPLIT, $0-40
+	MOVQ  d+0(FP), DI
+	MOVQ  s+8(FP), SI
+	MOVQ  lds+16(FP), BX
+	MOVQ  n+24(FP), CX
+	MOVQ  cols+32(FP), R9
+	SHLQ  $2, BX
+	MOVQ  $1, R8
+	SHLXQ R9, R8, R8
+	DECQ  R8
+	KMOVW R8, K1 // columns read
+	MOVL  $0x0fff, R8
+	KMOVW R8, K2 // columns written
+	TESTQ CX, CX
+	JZ    m12done
+
+m12loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K2, (DI)
+	ADDQ      BX, SI
+	ADDQ      $48, DI
+	DECQ      CX
+	JNZ       m12loop
+
+m12done:
+	VZEROUPPER
+	RET
+
+// func copyRows32MaskAVX512(d, s *float32, lds, n, cols int)
+TEXT ·copyRows32MaskAVX512(SB), NOSPLIT, $0-40
+	MOVQ  d+0(FP), DI
+	MOVQ  s+8(FP), SI
+	MOVQ  lds+16(FP), BX
+	MOVQ  n+24(FP), CX
+	MOVQ  cols+32(FP), R9
+	SHLQ  $2, BX
+	MOVQ  $1, R8
+	SHLXQ R9, R8, R8
+	DECQ  R8
+	KMOVW R8, K1 // columns 0..15 read
+	SHRQ  $16, R8
+	KMOVW R8, K2 // columns 16..31 read
+	TESTQ CX, CX
+	JZ    m32done
+
+m32loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       m32loop
+
+m32done:
+	VZEROUPPER
+	RET

@@ -472,3 +472,41 @@ func TestEdgeKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestPackPartial checks each path's packing of partial micro-panels
+// against the Go loops of packA and packB (on parameters without them), on
+// every partial width and destinations that held other values.
+func TestPackPartial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, p := range AvailablePaths() {
+		pp := paramsFor(p)
+		plain := *pp
+		plain.packATPart, plain.packBNPart, plain.packAN, plain.packAT, plain.packBN, plain.packBT = nil, nil, nil, nil, nil, nil
+		for _, kc := range []int{1, 5, 17} {
+			for cnt := 1; cnt < max(pp.mr, pp.nr); cnt++ {
+				ld := cnt + 3
+				src := randSlice(rng, (kc+2)*ld)
+				if cnt < pp.mr {
+					// op(A) is cnt×kc, stored k×m (transposed).
+					g := gemmArgs{transA: true, m: cnt, k: kc, a: src[ld:], lda: ld}
+					got, want := randSlice(rng, pp.mr*kc+packSlack), make([]float32, pp.mr*kc+packSlack)
+					packA(got, &g, pp, 0, cnt, 0, kc)
+					packA(want, &g, &plain, 0, cnt, 0, kc)
+					if i := firstDiff(got[:pp.mr*kc], want[:pp.mr*kc]); i >= 0 {
+						t.Fatalf("%s: A panel of %d rows, depth %d: element %d = %v, want %v", p, cnt, kc, i, got[i], want[i])
+					}
+				}
+				if cnt < pp.nr {
+					// op(B) is kc×cnt, stored k×n.
+					g := gemmArgs{k: kc, n: cnt, b: src[ld:], ldb: ld}
+					got, want := randSlice(rng, pp.nr*kc), make([]float32, pp.nr*kc)
+					packB(got, &g, pp, 0, kc, 0, cnt)
+					packB(want, &g, &plain, 0, kc, 0, cnt)
+					if i := firstDiff(got, want); i >= 0 {
+						t.Fatalf("%s: B panel of %d columns, depth %d: element %d = %v, want %v", p, cnt, kc, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
