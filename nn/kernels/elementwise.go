@@ -29,6 +29,11 @@ func AddBias(x, bias []float32, rows, cols int) {
 		return
 	}
 	x, bias = x[:rows*cols], bias[:cols]
+	runEW(ewJob{op: ewAddBias, x: bias, y: x, c: cols}, rows*cols, rows)
+}
+
+// addBiasSerial is AddBias on the calling goroutine.
+func addBiasSerial(x, bias []float32, rows, cols int) {
 	if ewAsm() {
 		addBiasAsm(x, bias, rows, cols)
 		return
@@ -221,6 +226,7 @@ const (
 	ewPoolBwd
 	ewSumChannels
 	ewCopy
+	ewAddBias
 )
 
 // ewJob is one element-wise kernel call split over the team.
@@ -266,6 +272,12 @@ func (j *ewJob) runPart(part, parts int, _ *packBuf) {
 	case ewCopy:
 		a, b := partRange(part, parts, len(j.x))
 		copy(j.y[a:b], j.x[a:b])
+	case ewAddBias:
+		rows := len(j.y) / j.c
+		r0, r1 := partRange(part, parts, rows)
+		if r0 < r1 {
+			addBiasSerial(j.y[r0*j.c:r1*j.c], j.x, r1-r0, j.c)
+		}
 	case ewSumChannels:
 		c0, c1 := partRange(part, parts, j.c)
 		hw := j.h

@@ -164,7 +164,7 @@ func (t *team) run(job teamJob, parts int) {
 
 // parallelMinFloats is the size (elements touched) below which an
 // element-wise kernel or a Split stays on the calling goroutine.
-const parallelMinFloats = 1 << 16
+const parallelMinFloats = 1 << 14
 
 // partRange returns the items [i0, i1) of part part of parts over items.
 func partRange(part, parts, items int) (i0, i1 int) {

@@ -131,7 +131,7 @@ func TestPoolAndChannelSumTeam(t *testing.T) {
 // TestElementwiseTeamAllocs checks that the parallel element-wise kernels
 // allocate nothing in steady state.
 func TestElementwiseTeamAllocs(t *testing.T) {
-	n := 4 * parallelMinFloats
+	n := max(4*parallelMinFloats, 8*16*32*32)
 	x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
 	y := make([]float32, n)
 	m := make([]uint64, n/64)
@@ -141,6 +141,7 @@ func TestElementwiseTeamAllocs(t *testing.T) {
 		ReluForward(y, x, m)
 		MaskMul(y, x, m, 1)
 		AvgPool2DForward(16, 32, 32, 2, 2, 8, x[:8*16*32*32], y[:8*16*16*16])
+		AddBias(y, x[:256], n/256, 256)
 	}); a != 0 {
 		t.Fatalf("%v allocations per call, want 0", a)
 	}
@@ -258,6 +259,27 @@ func TestTeamConcurrentCallers(t *testing.T) {
 		for i, h := range o.hits {
 			if h != 1 {
 				t.Fatalf("caller %d: Split item %d covered %d times", g, i, h)
+			}
+		}
+	}
+}
+
+// TestAddBiasTeam checks AddBias split over two threads against its
+// definition, bitwise, on batches of SmallFCNet's hidden layers and odd
+// shapes.
+func TestAddBiasTeam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sh := range [][2]int{{150, 300}, {7, 3001}, {2049, 17}, {1, 1 << 16}} {
+		rows, cols := sh[0], sh[1]
+		x, bias := randSlice(rng, rows*cols), randSlice(rng, cols)
+		for _, th := range []int{1, 2} {
+			withThreads(t, th)
+			y := append([]float32(nil), x...)
+			AddBias(y, bias, rows, cols)
+			for i := range y {
+				if want := x[i] + bias[i%cols]; !sameBits(y[i], want) {
+					t.Fatalf("%dx%d on %d threads: element %d = %v, want %v", rows, cols, th, i, y[i], want)
+				}
 			}
 		}
 	}
