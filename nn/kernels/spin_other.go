@@ -2,6 +2,12 @@
 
 package kernels
 
-// spinPause would wait a moment between two polls; without the PAUSE
-// instruction the polls simply follow each other.
-func spinPause(int) {}
+// spinPause waits a moment: n rounds of an empty loop.
+func spinPause(n int) {
+	for i := 0; i < n; i++ {
+		spinSink++
+	}
+}
+
+// spinSink keeps spinPause's loop from being removed.
+var spinSink int
