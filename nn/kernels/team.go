@@ -135,9 +135,6 @@ func (t *team) loop(w *worker) {
 // caller holds t.mu.
 func (t *team) run(job teamJob, parts int) {
 	t.grow(parts - 1)
-	if fast := parts <= runtime.GOMAXPROCS(0); fast != fastSpin.Load() {
-		fastSpin.Store(fast)
-	}
 	t.job, t.parts = job, parts
 	t.pending.Store(int32(parts - 1))
 	seen := t.done.gen.Load()
@@ -245,22 +242,14 @@ func Parallel2(a, b func()) {
 	t.release()
 }
 
-// A waiting goroutine first polls its signal in a tight loop (fastPolls
-// polls a few PAUSEs apart, some tens of microseconds: the gap between two
-// kernels of a training step), when the team's threads each have a
-// processor of their own; then it polls and yields the processor
-// (spinLimit rounds of spinPolls polls), so that other goroutines of its
-// processor run; then it parks. Posts never wait.
-const (
-	fastPolls     = 1 << 12
-	pausesPerPoll = 4
-	spinLimit     = 2000
-	spinPolls     = 64
-)
+// spinLimit bounds how many times a waiting goroutine yields before it
+// parks: workers keep polling for a short while after a job so that the
+// next one, typically microseconds later in a training step, starts at once.
+const spinLimit = 2000
 
-// fastSpin reports whether waiting goroutines may poll without yielding:
-// the team's threads do not outnumber GOMAXPROCS (set by each job).
-var fastSpin atomic.Bool
+// spinPolls is the number of polls between two yields of a waiting
+// goroutine.
+const spinPolls = 64
 
 // signal is a wake-up event: post advances a generation counter, wait
 // returns once the counter differs from the value the waiter last saw. The
@@ -283,14 +272,6 @@ func (s *signal) post() {
 
 // wait blocks until the generation differs from last and returns it.
 func (s *signal) wait(last uint32) uint32 {
-	if fastSpin.Load() {
-		for i := 0; i < fastPolls; i++ {
-			if g := s.gen.Load(); g != last {
-				return g
-			}
-			spinPause(pausesPerPoll)
-		}
-	}
 	for i := 0; i < spinLimit; i++ {
 		// Poll a few times between yields: each yield goes through the
 		// scheduler's global lock, which the other goroutines also take.
