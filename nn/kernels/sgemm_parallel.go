@@ -45,29 +45,82 @@ func alignedFloats(n int) []float32 {
 	return s[off : off+n : off+n]
 }
 
-// Free list of packing buffers for goroutines that compute without the team.
+// Free list of packing buffers for goroutines that compute without the
+// team: the two halves of a Parallel2, and callers that find the team busy.
+// Which goroutine gets which buffer depends on scheduling, so every buffer
+// of the list is kept at the largest size any of them has needed
+// (bufHigh): a buffer returned larger than the others makes them all grow
+// at once, and a new buffer starts at that size. Once each product size
+// has run, no buffer grows again, whichever goroutine takes it.
 var (
 	bufMu   sync.Mutex
 	bufFree []*packBuf
+	bufMade int     // buffers made, in the list or taken
+	bufHigh bufSize // the size every buffer of the list has
 )
+
+// bufSize is the size of a packBuf: the lengths of a, b and tile and the
+// capacity of pend.
+type bufSize struct{ a, b, tile, pend int }
+
+func (p *packBuf) size() bufSize { return bufSize{len(p.a), len(p.b), len(p.tile), cap(p.pend)} }
+
+// grow grows p to at least size z.
+func (p *packBuf) grow(z bufSize) {
+	p.ensure(z.a, z.b, z.tile)
+	if cap(p.pend) < z.pend {
+		p.pend = make([]int32, 0, z.pend)
+	}
+}
 
 func getBuf() *packBuf {
 	bufMu.Lock()
+	defer bufMu.Unlock()
 	if n := len(bufFree); n > 0 {
 		b := bufFree[n-1]
 		bufFree[n-1] = nil
 		bufFree = bufFree[:n-1]
-		bufMu.Unlock()
 		return b
 	}
-	bufMu.Unlock()
-	return new(packBuf)
+	return newBufLocked()
+}
+
+// newBufLocked makes a buffer of size bufHigh. The caller holds bufMu.
+func newBufLocked() *packBuf {
+	b := new(packBuf)
+	b.grow(bufHigh)
+	bufMade++
+	if cap(bufFree) < bufMade {
+		// Room for every buffer, so that putBuf never grows the list.
+		free := make([]*packBuf, len(bufFree), 2*bufMade)
+		copy(free, bufFree)
+		bufFree = free
+	}
+	return b
 }
 
 func putBuf(b *packBuf) {
 	bufMu.Lock()
+	defer bufMu.Unlock()
+	z := b.size()
+	if z.a > bufHigh.a || z.b > bufHigh.b || z.tile > bufHigh.tile || z.pend > bufHigh.pend {
+		bufHigh = bufSize{max(z.a, bufHigh.a), max(z.b, bufHigh.b), max(z.tile, bufHigh.tile), max(z.pend, bufHigh.pend)}
+		for _, f := range bufFree {
+			f.grow(bufHigh)
+		}
+	}
+	b.grow(bufHigh)
 	bufFree = append(bufFree, b)
-	bufMu.Unlock()
+}
+
+// reserveBufs makes sure n buffers exist, so that n goroutines computing
+// at once (the halves of a Parallel2) never make a new one later.
+func reserveBufs(n int) {
+	bufMu.Lock()
+	defer bufMu.Unlock()
+	for bufMade < n {
+		bufFree = append(bufFree, newBufLocked())
+	}
 }
 
 // gemmTask is the block of C one thread computes: rows [i0, i1), columns

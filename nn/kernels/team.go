@@ -147,7 +147,11 @@ func (t *team) run(job teamJob, parts int) {
 	finished := false
 	for _, w := range ws {
 		if w.state.CompareAndSwap(workerPosted, workerIdle) {
-			job.runPart(w.id, parts, &t.buf)
+			// The worker will not touch its buffers before its next
+			// post: running its part on them keeps each part on the
+			// same buffers whoever runs it, so which buffers grow does
+			// not depend on scheduling.
+			job.runPart(w.id, parts, &w.buf)
 			if t.pending.Add(-1) == 0 {
 				finished = true // every started worker has reported
 			}
@@ -236,6 +240,7 @@ func Parallel2(a, b func()) {
 		b()
 		return
 	}
+	reserveBufs(2)
 	t.pair = pairJob{a, b}
 	t.run(&t.pair, 2)
 	t.pair = pairJob{}
