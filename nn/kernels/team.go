@@ -91,7 +91,7 @@ type team struct {
 	pair  pairJob
 }
 
-var theTeam = team{done: newSignal()}
+var theTeam team
 
 // tryTeam returns the team, locked, when a job in parts parts should use
 // it: parts ≥ 2 and no other job is running. Otherwise it returns nil and
@@ -108,8 +108,12 @@ func (t *team) release() { t.mu.Unlock() }
 
 // grow starts workers until the team has n of them.
 func (t *team) grow(n int) {
+	if len(t.workers) < n && !t.done.ready() {
+		t.done.init()
+	}
 	for len(t.workers) < n {
-		w := &worker{id: len(t.workers) + 1, wake: newSignal()}
+		w := &worker{id: len(t.workers) + 1}
+		w.wake.init()
 		t.workers = append(t.workers, w)
 		go t.loop(w)
 	}
@@ -258,20 +262,54 @@ const spinPolls = 64
 
 // signal is a wake-up event: post advances a generation counter, wait
 // returns once the counter differs from the value the waiter last saw. The
-// waiter first polls (yielding the processor between polls), then parks on
-// a channel; posts never block.
+// waiter first polls (yielding the processor between polls), then parks;
+// posts never block. One goroutine at a time waits on a signal.
+//
+// Where the system has pipes the waiter parks reading a pipe of its own
+// (see parker): a goroutine blocked on a channel or a lock holds a record
+// from the runtime's per-processor caches, which migrate between
+// processors and are emptied by garbage collections, so parking on them
+// allocates now and then even in a steady state; the network poller parks
+// a goroutine without one. Elsewhere it parks on a channel.
 type signal struct {
 	gen    atomic.Uint32
 	parked atomic.Bool
-	ch     chan struct{}
+	p      parker        // when open
+	ch     chan struct{} // when p could not be opened
 }
 
-func newSignal() signal { return signal{ch: make(chan struct{}, 1)} }
+// init prepares s for use; it is called once, before s is used.
+func (s *signal) init() {
+	if !s.p.open() {
+		s.ch = make(chan struct{}, 1)
+	}
+}
+
+// ready reports whether init has been called.
+func (s *signal) ready() bool { return s.ch != nil || s.p.isOpen() }
+
+// sleep parks until a matching wake.
+func (s *signal) sleep() {
+	if s.ch != nil {
+		<-s.ch
+		return
+	}
+	s.p.park()
+}
+
+// wake ends one sleep, now or when it starts.
+func (s *signal) wake() {
+	if s.ch != nil {
+		s.ch <- struct{}{}
+		return
+	}
+	s.p.unpark()
+}
 
 func (s *signal) post() {
 	s.gen.Add(1)
 	if s.parked.CompareAndSwap(true, false) {
-		s.ch <- struct{}{}
+		s.wake()
 	}
 }
 
@@ -291,11 +329,11 @@ func (s *signal) wait(last uint32) uint32 {
 		s.parked.Store(true)
 		if g := s.gen.Load(); g != last {
 			if !s.parked.CompareAndSwap(true, false) {
-				<-s.ch // a post saw us parked and sent; consume it
+				s.sleep() // a post saw us parked and woke us; consume it
 			}
 			return g
 		}
-		<-s.ch
+		s.sleep()
 		if g := s.gen.Load(); g != last {
 			return g
 		}
