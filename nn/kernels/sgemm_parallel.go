@@ -73,8 +73,18 @@ func (p *packBuf) grow(z bufSize) {
 	}
 }
 
+// lockBufs takes bufMu without ever parking: the two halves of a
+// Parallel2 take it at the same moments, and a goroutine that blocks on a
+// lock can allocate (see signal). It is held for a few instructions,
+// except while buffers grow before the steady state.
+func lockBufs() {
+	for !bufMu.TryLock() {
+		runtime.Gosched()
+	}
+}
+
 func getBuf() *packBuf {
-	bufMu.Lock()
+	lockBufs()
 	defer bufMu.Unlock()
 	if n := len(bufFree); n > 0 {
 		b := bufFree[n-1]
@@ -100,7 +110,7 @@ func newBufLocked() *packBuf {
 }
 
 func putBuf(b *packBuf) {
-	bufMu.Lock()
+	lockBufs()
 	defer bufMu.Unlock()
 	z := b.size()
 	if z.a > bufHigh.a || z.b > bufHigh.b || z.tile > bufHigh.tile || z.pend > bufHigh.pend {
@@ -116,7 +126,7 @@ func putBuf(b *packBuf) {
 // reserveBufs makes sure n buffers exist, so that n goroutines computing
 // at once (the halves of a Parallel2) never make a new one later.
 func reserveBufs(n int) {
-	bufMu.Lock()
+	lockBufs()
 	defer bufMu.Unlock()
 	for bufMade < n {
 		bufFree = append(bufFree, newBufLocked())
