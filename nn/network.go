@@ -31,6 +31,12 @@ type Network struct {
 	arena   []float32 // shared by the Selectors, one phase at a time
 	params  []*Param
 	step    Step
+
+	// The layers that are Starters and Finishers, found at build time:
+	// a type assertion in each step could allocate (the runtime grows
+	// its per-call-site cache of asserted types now and then).
+	starters  []Starter
+	finishers []Finisher
 }
 
 // NewNetwork returns an unbuilt network taking samples of shape in through
@@ -153,6 +159,14 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 			if s, ok := l.(Scratcher); ok {
 				s.UseScratch(n.scratch)
 			}
+		}
+	}
+	for _, l := range n.Layers {
+		if s, ok := l.(Starter); ok {
+			n.starters = append(n.starters, s)
+		}
+		if f, ok := l.(Finisher); ok {
+			n.finishers = append(n.finishers, f)
 		}
 	}
 	if !infer {
@@ -362,10 +376,8 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 	st := &n.step
 	*st = Step{Iter: iter, Train: train, Batch: count}
 	if train {
-		for _, l := range n.Layers {
-			if s, ok := l.(Starter); ok {
-				s.StartStep(st)
-			}
+		for _, s := range n.starters {
+			s.StartStep(st)
 		}
 	}
 	scale := float32(1) / float32(count)
@@ -432,10 +444,8 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 		}
 	}
 	st.First = false
-	for _, l := range n.Layers {
-		if f, ok := l.(Finisher); ok {
-			f.FinishStep(st)
-		}
+	for _, f := range n.finishers {
+		f.FinishStep(st)
 	}
 	return loss, correct
 }
