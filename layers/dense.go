@@ -72,6 +72,9 @@ func (d *Dense) Build(in nn.Shape, batch, chunk int) (nn.Shape, error) {
 	d.initParams()
 	d.weightFn, d.dataFn = d.weightGrad, d.inputGrad
 	d.inj.plan(d.Estimator, d.seed, d.index, batch, 1, d.In)
+	// The exact weight gradient is one product per chunk: the step's first
+	// chunk writes it (beta = 0) instead of adding to a zeroed buffer.
+	d.W.Overwrite = !d.inj.active
 	if d.inj.active {
 		d.pscr = d.inj.projScratch(max(chunk, d.inj.sub), d.Out)
 		if d.Estimator.Kind == inject.DiffSample {
@@ -153,7 +156,13 @@ func (d *Dense) weightGrad() {
 	xs := d.inj.chunk(st)
 	switch {
 	case !d.inj.active:
-		kernels.Sgemm(true, false, d.Out, d.In, n, 1, dy, d.Out, xs, d.In, 1, d.W.Grad, d.In)
+		// A product's sums start from +0, so writing the first chunk's
+		// gradient gives the bits of adding it to zeros.
+		var beta float32 = 1
+		if st.First {
+			beta = 0
+		}
+		kernels.Sgemm(true, false, d.Out, d.In, n, 1, dy, d.Out, xs, d.In, beta, d.W.Grad, d.In)
 	case d.Estimator.Kind == inject.DiffSample:
 		// A per-row scatter is slower than rebuilding a few rows and
 		// multiplying: x̂ lives only in scratch, a block of rows at a time.

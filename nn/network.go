@@ -35,6 +35,13 @@ type Network struct {
 	arena   []float32 // shared by the Selectors, one phase at a time
 	params  []*Param
 	step    Step
+
+	// The layers that are Starters and Finishers, found at build time:
+	// a type assertion in each step could allocate (the runtime grows
+	// its per-call-site cache of asserted types now and then).
+	starters  []Starter
+	finishers []Finisher
+	firstOff  int // first sample of the chunk a step's backward runs first (Step.First)
 }
 
 // NewNetwork returns an unbuilt network taking samples of shape in through
@@ -158,6 +165,14 @@ func (n *Network) build(batch, chunk int, seed uint64, infer bool) (err error) {
 			if s, ok := l.(Scratcher); ok {
 				s.UseScratch(n.scratch)
 			}
+		}
+	}
+	for _, l := range n.Layers {
+		if s, ok := l.(Starter); ok {
+			n.starters = append(n.starters, s)
+		}
+		if f, ok := l.(Finisher); ok {
+			n.finishers = append(n.finishers, f)
 		}
 	}
 	if !infer {
@@ -367,10 +382,8 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 	st := &n.step
 	*st = Step{Iter: iter, Train: train, Batch: count}
 	if train {
-		for _, l := range n.Layers {
-			if s, ok := l.(Starter); ok {
-				s.StartStep(st)
-			}
+		for _, s := range n.starters {
+			s.StartStep(st)
 		}
 	}
 	scale := float32(1) / float32(count)
@@ -391,7 +404,8 @@ func (n *Network) forward(x []float32, count int, iter int64, train bool, labels
 // TrainStep runs one training iteration on the first count samples of x
 // (sample-major, count×In.Size() floats) with labels: forward in chunks,
 // mean softmax cross-entropy, backward in chunks. It leaves the gradient of
-// the mean loss in every Param.Grad (zeroed first) and returns the summed
+// the mean loss in every Param.Grad (zeroed first, or written by the first
+// backward chunk when the parameter is marked Overwrite) and returns the summed
 // loss and the number of correct predictions. It does not update the
 // parameters (see package train's optimisers). If afterForward is not nil,
 // it is called between the forward and the backward pass (memory sampling).
@@ -405,7 +419,9 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 		panic(err.Error())
 	}
 	for _, p := range n.params {
-		clear(p.Grad)
+		if !p.Overwrite {
+			clear(p.Grad)
+		}
 	}
 	loss, correct = n.forward(x, count, iter, true, labels)
 	if afterForward != nil {
@@ -413,13 +429,13 @@ func (n *Network) TrainStep(x []float32, labels []uint8, count int, iter int64, 
 	}
 	st := &n.step
 	last := ((count - 1) / n.chunk) * n.chunk
+	n.firstOff = last
 	for off := last; off >= 0; off -= n.chunk {
 		n.backwardChunk(off, min(n.chunk, count-off))
 	}
-	for _, l := range n.Layers {
-		if f, ok := l.(Finisher); ok {
-			f.FinishStep(st)
-		}
+	st.First = false
+	for _, f := range n.finishers {
+		f.FinishStep(st)
 	}
 	return loss, correct
 }
@@ -553,7 +569,9 @@ func (n *Network) backwardSeg(k int, dy []float32, a, m int) {
 	p := &n.plan
 	sg := p.segs[k]
 	st := &n.step
-	st.Off, st.N = a, m
+	// Every layer's first call of the step's backward is on the piece that
+	// starts the chunk backward runs first.
+	st.Off, st.N, st.First = a, m, a == n.firstOff
 	for i := sg.hi - 1; i >= sg.lo; i-- {
 		var dx []float32
 		if i > 0 {

@@ -83,6 +83,10 @@ type Param struct {
 	Shape []int
 	Value []float32
 	Grad  []float32
+	// Overwrite is set by a layer whose Backward writes this gradient,
+	// rather than adding to it, on the first backward chunk of a step
+	// (Step.First): Network.TrainStep then does not zero it beforehand.
+	Overwrite bool
 }
 
 // NewParam allocates a parameter of the given shape with zero values and
@@ -115,6 +119,10 @@ type Step struct {
 	Batch int
 	Off   int
 	N     int
+	// First is set in Backward on the first chunk of the step's backward
+	// pass: gradients of parameters marked Overwrite hold nothing yet and
+	// are to be written, not added to.
+	First bool
 }
 
 // Layer is one stage of a Network. Forward and Backward work on one chunk of

@@ -12,7 +12,7 @@ import "math"
 // window in the padded sample, so the tile kernels read the lowered
 // matrix straight from the padded input and nothing is unfolded or packed
 // per output. The work of a chunk is split over Threads() goroutines of the
-// work team (team.go; a call that finds the team busy runs on its own
+// team (team.go; a call that finds the team busy runs on its own
 // goroutine).
 
 // convDirect enables the direct path (tests and benchmarks turn it off to
@@ -475,26 +475,27 @@ func addEdgeTile(dw []float32, rows int, out []float32, nk, np, k0, p0, kFrom, p
 // negZero is −0, the float32 x with x + s == s for every s.
 var negZero = float32(math.Copysign(0, -1))
 
-// convCur is the convolution step running on the work team (guarded by
-// workTeam.mu).
+// convCur is the convolution step running on the team (guarded by
+// theTeam.mu).
 var convCur convTask
 
-// RunPart implements Splitter: part part of parts of the task's items.
-func (t *convTask) RunPart(part, parts int) { t.run(part, parts, t.items) }
+// runPart runs part part of parts of the task's items.
+func (t *convTask) runPart(part, parts int, _ *packBuf) { t.run(part, parts, t.items) }
 
 // convRun runs task t, whose work list has items items, split over up to
-// Threads() goroutines of the work team.
+// Threads() goroutines of the team.
 func convRun(t *convTask, items int) {
 	parts := min(Threads(), items)
-	if parts <= 1 || !workTeam.mu.TryLock() {
+	tm := tryTeam(parts)
+	if tm == nil {
 		t.run(0, 1, items)
 		return
 	}
 	convCur = *t
 	convCur.items = items
-	runLocked(&convCur, parts)
+	tm.run(&convCur, parts)
 	convCur = convTask{}
-	workTeam.mu.Unlock()
+	tm.release()
 }
 
 // convOff reads the int32 offset stored in offs[i].

@@ -4,8 +4,13 @@
 // start-up from cpuid.
 //
 // Every kernel works on plain []float32 slices in row-major order. Kernels
-// never allocate and never start goroutines per call: parallel kernels use
-// the package's persistent worker teams (see SetThreads).
+// never allocate and never start goroutines per call: every parallel kernel
+// (GEMM, direct convolution, the large element-wise and pooling passes,
+// Split and Parallel2) runs on the package's one team of persistent
+// workers (team.go, SetThreads). The team serves one job at a time; a
+// caller that finds it busy runs its job on its own goroutine rather than
+// wait, so concurrent callers never deadlock, and a job is divided by a
+// rule that depends only on its size and the thread count.
 //
 // # Paths
 //
@@ -19,12 +24,16 @@
 // convTable for the direct convolution's tile kernels and their vector
 // width), so selecting a path runs that path's kernels:
 //
-//   - avx512: a 12×32 GEMM micro-kernel (24 zmm accumulators) and direct
-//     convolution tiles on 16-float vectors (4 channels × 6 vectors forward
-//     and for the data gradient, 4 channels × 6 lowered rows for the
-//     filter gradient); rows that are not a whole number of 16-float
-//     vectors run the AVX2 tiles, and the element-wise and pooling kernels
-//     are the AVX2 ones.
+//   - avx512: a 12×32 GEMM micro-kernel (24 zmm accumulators) whose edge
+//     tiles are computed straight into C with opmask loads and stores (the
+//     same arithmetic as an interior tile), opmask packing of partial
+//     panels, and direct convolution tiles on 16-float vectors (4 channels
+//     × 6 vectors forward and for the data gradient, 4 channels × 6 lowered
+//     rows for the filter gradient); output rows that are not a whole
+//     number of 16-float vectors run the AVX2 tiles (8-float vectors, no
+//     scalar tails). Adam runs on 16 lanes with opmask tails, giving the
+//     AVX2 kernel's bits; the other element-wise and pooling kernels are
+//     the AVX2 ones.
 //   - avx2: a 6×16 GEMM micro-kernel and direct convolution tiles on
 //     8-float vectors.
 //   - neon: an 8×12 GEMM micro-kernel (24 accumulators of four floats,

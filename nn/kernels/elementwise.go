@@ -29,6 +29,11 @@ func AddBias(x, bias []float32, rows, cols int) {
 		return
 	}
 	x, bias = x[:rows*cols], bias[:cols]
+	runEW(ewJob{op: ewAddBias, x: bias, y: x, c: cols}, rows*cols, rows)
+}
+
+// addBiasSerial is AddBias on the calling goroutine.
+func addBiasSerial(x, bias []float32, rows, cols int) {
 	if ewAsm() {
 		addBiasAsm(x, bias, rows, cols)
 		return
@@ -210,4 +215,92 @@ func SumSquares(x []float32) float64 {
 		return sumSquaresAsm(x)
 	}
 	return sumSquaresGeneric(x)
+}
+
+// Element-wise jobs split over the team.
+const (
+	ewRelu = iota
+	ewReluMask
+	ewMaskMul
+	ewPoolFwd
+	ewPoolBwd
+	ewSumChannels
+	ewCopy
+	ewAddBias
+)
+
+// ewJob is one element-wise kernel call split over the team.
+type ewJob struct {
+	op                    int
+	x, y                  []float32
+	mask                  []uint64
+	scale                 float32
+	c, h, w, k, stride, n int // pooling; n, c, h (as hw) for channel sums
+}
+
+// ewCur is the element-wise job running on the team (guarded by
+// theTeam.mu).
+var ewCur ewJob
+
+// runPart runs part part of parts of the job.
+func (j *ewJob) runPart(part, parts int, _ *packBuf) {
+	switch j.op {
+	case ewRelu:
+		n := len(j.x)
+		i0, i1 := partRange(part, parts, (n+63)/64)
+		a, b := 64*i0, min(64*i1, n)
+		reluSerial(j.y[a:b], j.x[a:b])
+	case ewReluMask:
+		n := len(j.x)
+		i0, i1 := partRange(part, parts, (n+63)/64)
+		a, b := 64*i0, min(64*i1, n)
+		reluMaskSerial(j.y[a:b], j.x[a:b], j.mask[i0:i1])
+	case ewMaskMul:
+		n := len(j.x)
+		i0, i1 := partRange(part, parts, (n+63)/64)
+		a, b := 64*i0, min(64*i1, n)
+		maskMulSerial(j.y[a:b], j.x[a:b], j.mask[i0:i1], j.scale)
+	case ewPoolFwd, ewPoolBwd:
+		oh, ow := AvgPoolOutSize(j.h, j.w, j.k, j.stride)
+		p0, p1 := partRange(part, parts, j.n*j.c)
+		in, out := j.h*j.w, oh*ow
+		if j.op == ewPoolFwd {
+			avgPoolFwdPlanes(j.h, j.w, j.k, j.stride, p1-p0, j.x[p0*in:p1*in], j.y[p0*out:p1*out])
+		} else {
+			avgPoolBwdPlanes(j.h, j.w, j.k, j.stride, p1-p0, j.x[p0*out:p1*out], j.y[p0*in:p1*in])
+		}
+	case ewCopy:
+		a, b := partRange(part, parts, len(j.x))
+		copy(j.y[a:b], j.x[a:b])
+	case ewAddBias:
+		rows := len(j.y) / j.c
+		r0, r1 := partRange(part, parts, rows)
+		if r0 < r1 {
+			addBiasSerial(j.y[r0*j.c:r1*j.c], j.x, r1-r0, j.c)
+		}
+	case ewSumChannels:
+		c0, c1 := partRange(part, parts, j.c)
+		hw := j.h
+		for s := 0; s < j.n; s++ {
+			// Channels [c0, c1) of sample s are contiguous: one call per
+			// sample keeps the summation order of the serial kernel.
+			sumChannelsSerial(j.y[c0:c1], j.x[(s*j.c+c0)*hw:(s*j.c+c1)*hw], 1, c1-c0, hw)
+		}
+	}
+}
+
+// runEW runs the element-wise job j, touching size elements over items
+// indivisible pieces, on the team, or serially when it is small or the team
+// is busy.
+func runEW(j ewJob, size, items int) {
+	parts := sizedParts(size, items)
+	t := tryTeam(parts)
+	if t == nil {
+		j.runPart(0, 1, nil)
+		return
+	}
+	ewCur = j
+	t.run(&ewCur, parts)
+	ewCur = ewJob{}
+	t.release()
 }

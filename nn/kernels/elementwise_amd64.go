@@ -54,11 +54,15 @@ func maskMulAsm(dx, dy []float32, mask []uint64, scale float32) {
 }
 
 // adamAsm precomputes, in float32 exactly as the Go version does, the
-// constants 1-b1, 1-b2 and lr*c1.
+// constants 1-b1, 1-b2 and lr*c1, and runs the kernel of the active path
+// (both give the same bits).
 func adamAsm(w, g, m, v []float32, lr, b1, b2, eps, wd, c1, c2 float32) {
-	adamAVX2(&w[0], &g[0], &m[0], &v[0], len(w), &adamConsts{
-		wd: wd, b1: b1, ob1: 1 - b1, b2: b2, ob2: 1 - b2, c2: c2, eps: eps, lrc1: lr * c1,
-	})
+	k := adamConsts{wd: wd, b1: b1, ob1: 1 - b1, b2: b2, ob2: 1 - b2, c2: c2, eps: eps, lrc1: lr * c1}
+	if active == AVX512 {
+		adamAVX512(&w[0], &g[0], &m[0], &v[0], len(w), &k)
+		return
+	}
+	adamAVX2(&w[0], &g[0], &m[0], &v[0], len(w), &k)
 }
 
 func axpyAsm(alpha float32, x, y []float32) {
@@ -199,6 +203,12 @@ func maskMulAVX2(dx, dy *float32, mask *uint64, words int, scale float32)
 //
 //go:noescape
 func adamAVX2(w, gr, m, v *float32, n int, p *adamConsts)
+
+// adamAVX512 is adamAVX2 on sixteen lanes with opmask tails: the same
+// operations on every element, so the same bits.
+//
+//go:noescape
+func adamAVX512(w, gr, m, v *float32, n int, p *adamConsts)
 
 // axpyAVX2 is, with x and y viewed as slices of n elements (n >= 1):
 //

@@ -698,3 +698,37 @@ func TestSignFill(t *testing.T) {
 	}()
 	SignFill(make([]float32, 33), words[:1], 1)
 }
+
+// TestAdamAVX512Bits checks that the AVX-512 Adam kernel, whose lanes run
+// the operations of the AVX2 kernel, gives the AVX2 kernel's bits, on
+// lengths that end in every tail and cross its 32-element blocks.
+func TestAdamAVX512Bits(t *testing.T) {
+	if !Available(AVX512) || !Available(AVX2) {
+		t.Skip("needs the AVX2 and AVX-512 paths")
+	}
+	saved := Active()
+	defer func() { _ = SetPath(saved) }()
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range ewLengths() {
+		w, g := ewBuf(n, 1), ewBuf(n, 2)
+		m, v := ewBuf(n, 3), ewBuf(n, 0)
+		ewFill(r, w, 0.1)
+		ewFill(r, g, 0.01)
+		ewFill(r, m, 0.003)
+		for i := range v {
+			v[i] = float32(math.Abs(r.NormFloat64()) * 1e-5)
+		}
+		var out [2][4][]float32
+		for i, p := range []Path{AVX2, AVX512} {
+			_ = SetPath(p)
+			ws, ms, vs, gs := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...), append([]float32(nil), g...)
+			Adam(ws, gs, ms, vs, 1e-3, 0.9, 0.999, 1e-8, 1e-4, 3.1, 17.5)
+			out[i] = [4][]float32{ws, ms, vs, gs}
+		}
+		for j, name := range []string{"w", "m", "v", "g"} {
+			if i := firstDiff(out[0][j], out[1][j]); i >= 0 {
+				t.Fatalf("n=%d: %s[%d] = %v on avx512, %v on avx2", n, name, i, out[1][j][i], out[0][j][i])
+			}
+		}
+	}
+}

@@ -9,6 +9,12 @@ import "fmt"
 // 1 and every tile is full.
 type microKernel func(k, n int, a, b, c []float32, ldc int, alpha, beta float32)
 
+// edgeKernel computes the first rows rows and cols columns of one mr×nr
+// tile of C from packed panels a and b (k ≥ 1 depths), with exactly the
+// arithmetic of the micro-kernel on a full tile, reading and writing no
+// element of C outside that corner.
+type edgeKernel func(k, rows, cols int, a, b, c []float32, ldc int, alpha, beta float32)
+
 // gemmParams describes a micro-kernel and the cache blocks used with it.
 type gemmParams struct {
 	mr, nr int // micro-tile rows and columns
@@ -16,13 +22,25 @@ type gemmParams struct {
 	kc     int // depth of a packed block (A and B micro-panels L1-resident)
 	nc     int // columns of B packed at once (multiple of nr; L3-resident)
 	kern   microKernel
+	// edge, when not nil, computes an edge tile straight into C (see
+	// edgeKernel); otherwise edge tiles run kern on a temporary tile.
+	edge edgeKernel
 
 	// Packing of full micro-panels (mr rows of A, nr columns of B); nil
 	// entries fall back to the Go loops of packA and packB, which define
 	// their meaning. packAN may write packSlack elements past the panel.
 	packAN, packAT packPanel // A stored m×k, A stored k×m
 	packBN, packBT packPanel // B stored k×n, B stored n×k
+
+	// Packing of partial micro-panels whose rows or columns are contiguous
+	// (A stored k×m, B stored k×n), zero-padded; nil entries fall back to
+	// the Go loops.
+	packATPart, packBNPart packPart
 }
+
+// packPart packs a partial micro-panel of cnt rows of A or columns of B
+// (1 ≤ cnt < mr or nr), zero-padded, like packPanel.
+type packPart func(d, s []float32, ld, x, pc, kc, cnt int)
 
 // packPanel packs one full micro-panel of depths [pc, pc+kc) starting at
 // row or column x of a matrix s with stride ld into d.
@@ -193,6 +211,10 @@ func macroKernel(pp *gemmParams, apack, bpack, tile []float32, g *gemmArgs, ic, 
 			rows := min(mr, mc-ir)
 			ap := apack[ir*kc : ir*kc+mr*kc]
 			off := (ic+ir)*ldc + jc + jr
+			if pp.edge != nil {
+				pp.edge(kc, rows, cols, ap, bp, c[off:], ldc, alpha, beta)
+				continue
+			}
 			// Edge tile: run the same kernel on a full temporary tile so
 			// the arithmetic is exactly that of an interior tile.
 			t := tile[:mr*nr]
@@ -222,6 +244,10 @@ func packA(dst []float32, g *gemmArgs, pp *gemmParams, ic, mc, pc, kc int) {
 			// A is k×m: op(A)[i][p] = a[p*lda+i], rows contiguous per depth.
 			if rows == mr && pp.packAT != nil {
 				pp.packAT(d, a, lda, i, pc, kc)
+				continue
+			}
+			if pp.packATPart != nil {
+				pp.packATPart(d, a, lda, i, pc, kc, rows)
 				continue
 			}
 			for q := 0; q < kc; q++ {
@@ -264,6 +290,10 @@ func packB(dst []float32, g *gemmArgs, pp *gemmParams, pc, kc, jc, nc int) {
 			// B is k×n: op(B)[p][j] = b[p*ldb+j], columns contiguous.
 			if cols == nr && pp.packBN != nil {
 				pp.packBN(d, b, ldb, j, pc, kc)
+				continue
+			}
+			if pp.packBNPart != nil {
+				pp.packBNPart(d, b, ldb, j, pc, kc, cols)
 				continue
 			}
 			for q := 0; q < kc; q++ {

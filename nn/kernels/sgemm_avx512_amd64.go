@@ -24,6 +24,29 @@ func kernelAVX512(k, n int, a, b, c []float32, ldc int, alpha, beta float32) {
 	sgemmKernel12x32(k, n, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
 
+// sgemmEdge12x32 computes one edge tile: the first rows rows and cols
+// columns (1 ≤ rows ≤ 12, 1 ≤ cols ≤ 32) of the 12×32 product of the packed
+// A panel a and B panel b (k ≥ 1 depths), stored into C at c with row
+// stride ldc exactly as sgemmKernel12x32 stores a full tile (the same
+// fused multiply-adds, so an edge element has the bits of an interior
+// one). Its pure-Go meaning is sgemmKernelRef on the full tile followed by
+// copying the rows×cols corner into C. Columns and rows past the corner
+// are neither read nor written (AVX-512 masked loads and stores).
+//
+//go:noescape
+func sgemmEdge12x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
+
+// edgeAVX512 adapts sgemmEdge12x32 to the edgeKernel signature.
+func edgeAVX512(k, rows, cols int, a, b, c []float32, ldc int, alpha, beta float32) {
+	if rows < 1 || rows > 12 || cols < 1 || cols > 32 || k < 1 {
+		panic("kernels: bad AVX-512 edge tile")
+	}
+	_ = a[12*k-1]
+	_ = b[32*k-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	sgemmEdge12x32(k, &a[0], &b[0], &c[0], ldc, alpha, beta, rows, cols)
+}
+
 // packA12AVX512 packs 8·n8 depths of a 12-row micro-panel of a
 // non-transposed A. Its pure-Go meaning, with a addressing element (i, pc)
 // of A (stored m×k with row stride lda):
@@ -69,6 +92,50 @@ func copyRows12AVX512(d, s *float32, lds, n int)
 //
 //go:noescape
 func copyRows32AVX512(d, s *float32, lds, n int)
+
+// copyRows12MaskAVX512 gathers n rows of cols floats (1 ≤ cols ≤ 12),
+// zero-padded to 12, with opmask loads. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[12*q:12*q+cols], s[q*lds:q*lds+cols])
+//		clear(d[12*q+cols : 12*q+12])
+//	}
+//
+//go:noescape
+func copyRows12MaskAVX512(d, s *float32, lds, n, cols int)
+
+// copyRows32MaskAVX512 gathers n rows of cols floats (1 ≤ cols ≤ 32),
+// zero-padded to 32, with opmask loads. Its pure-Go meaning is
+//
+//	for q := 0; q < n; q++ {
+//		copy(d[32*q:32*q+cols], s[q*lds:q*lds+cols])
+//		clear(d[32*q+cols : 32*q+32])
+//	}
+//
+//go:noescape
+func copyRows32MaskAVX512(d, s *float32, lds, n, cols int)
+
+// packA12TPart packs a partial micro-panel (rows < 12 rows) of a
+// transposed A.
+func packA12TPart(d, a []float32, lda, i, pc, kc, rows int) {
+	if rows < 1 || rows > 12 {
+		panic("kernels: bad partial A panel")
+	}
+	_ = d[12*kc-1]
+	_ = a[(pc+kc-1)*lda+i+rows-1]
+	copyRows12MaskAVX512(&d[0], &a[pc*lda+i], lda, kc, rows)
+}
+
+// packB32NPart packs a partial micro-panel (cols < 32 columns) of a
+// non-transposed B.
+func packB32NPart(d, b []float32, ldb, j, pc, kc, cols int) {
+	if cols < 1 || cols > 32 {
+		panic("kernels: bad partial B panel")
+	}
+	_ = d[32*kc-1]
+	_ = b[(pc+kc-1)*ldb+j+cols-1]
+	copyRows32MaskAVX512(&d[0], &b[pc*ldb+j], ldb, kc, cols)
+}
 
 // packA12N packs a full 12-row micro-panel of a non-transposed A:
 // packA12AVX512 for whole groups of eight depths, Go for the rest. d has at
@@ -121,15 +188,18 @@ func packB32T(d, b []float32, ldb, j, pc, kc int) {
 
 func init() {
 	gemmTable[AVX512] = &gemmParams{
-		mr:     12,
-		nr:     32,
-		mc:     144,
-		kc:     256,
-		nc:     3072,
-		kern:   kernelAVX512,
-		packAN: packA12N,
-		packAT: packA12T,
-		packBN: packB32N,
-		packBT: packB32T,
+		mr:         12,
+		nr:         32,
+		mc:         144,
+		kc:         256,
+		nc:         3072,
+		kern:       kernelAVX512,
+		edge:       edgeAVX512,
+		packAN:     packA12N,
+		packAT:     packA12T,
+		packBN:     packB32N,
+		packBT:     packB32T,
+		packATPart: packA12TPart,
+		packBNPart: packB32NPart,
 	}
 }

@@ -367,3 +367,195 @@ c32loop:
 c32done:
 	VZEROUPPER
 	RET
+
+// STOREM0 writes alpha*acc to the columns of one C row at DX selected by
+// K1 (first sixteen) and K2 (next sixteen), and steps DX to the next row.
+#define STOREM0(z0, z1) \
+	VMULPS  Z30, z0, z0     \
+	VMULPS  Z30, z1, z1     \
+	VMOVUPS z0, K1, (DX)    \
+	VMOVUPS z1, K2, 64(DX)  \
+	ADDQ    SI, DX
+
+// STOREMB writes alpha*acc + beta*C to the columns of one C row at DX
+// selected by K1 and K2; unselected columns are neither read nor written.
+#define STOREMB(z0, z1) \
+	VMULPS      Z30, z0, z0      \
+	VMULPS      Z30, z1, z1      \
+	VMOVUPS.Z   (DX), K1, Z26    \
+	VMOVUPS.Z   64(DX), K2, Z27  \
+	VFMADD231PS Z26, Z31, z0     \
+	VFMADD231PS Z27, Z31, z1     \
+	VMOVUPS     z0, K1, (DX)     \
+	VMOVUPS     z1, K2, 64(DX)   \
+	ADDQ        SI, DX
+
+// func sgemmEdge12x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
+TEXT ·sgemmEdge12x32(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R13
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ rows+48(FP), R12
+
+	// Column masks: K1 = low min(cols, 16) bits, K2 = low cols−16 bits
+	// (none when cols ≤ 16).
+	MOVQ    cols+56(FP), CX
+	MOVQ    $1, R10
+	SHLQ    CX, R10
+	DECQ    R10
+	KMOVW   R10, K1
+	SHRQ    $16, R10
+	KMOVW   R10, K2
+
+	ZERO2(Z0, Z1)
+	ZERO2(Z2, Z3)
+	ZERO2(Z4, Z5)
+	ZERO2(Z6, Z7)
+	ZERO2(Z8, Z9)
+	ZERO2(Z10, Z11)
+	ZERO2(Z12, Z13)
+	ZERO2(Z14, Z15)
+	ZERO2(Z16, Z17)
+	ZERO2(Z18, Z19)
+	ZERO2(Z20, Z21)
+	ZERO2(Z22, Z23)
+
+	MOVQ  R13, CX
+	MOVQ  CX, R8
+	SHRQ  $2, R8
+	ANDQ  $3, CX
+	TESTQ R8, R8
+	JZ    etail
+
+eloop4:
+	STEP(0, 0, 64)
+	STEP(48, 128, 192)
+	STEP(96, 256, 320)
+	STEP(144, 384, 448)
+	ADDQ $192, AX
+	ADDQ $512, BX
+	DECQ R8
+	JNZ  eloop4
+
+etail:
+	TESTQ CX, CX
+	JZ    edone
+
+eloop1:
+	STEP(0, 0, 64)
+	ADDQ $48, AX
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  eloop1
+
+edone:
+	VBROADCASTSS alpha+40(FP), Z30
+	VBROADCASTSS beta+44(FP), Z31
+	MOVL         beta+44(FP), R10
+	ANDL         $0x7fffffff, R10
+	JNZ          ebeta
+
+#define EROW0(z0, z1) \
+	STOREM0(z0, z1) \
+	DECQ R12        \
+	JZ   eexit
+
+	EROW0(Z0, Z1)
+	EROW0(Z2, Z3)
+	EROW0(Z4, Z5)
+	EROW0(Z6, Z7)
+	EROW0(Z8, Z9)
+	EROW0(Z10, Z11)
+	EROW0(Z12, Z13)
+	EROW0(Z14, Z15)
+	EROW0(Z16, Z17)
+	EROW0(Z18, Z19)
+	EROW0(Z20, Z21)
+	STOREM0(Z22, Z23)
+	JMP eexit
+
+#define EROWB(z0, z1) \
+	STOREMB(z0, z1) \
+	DECQ R12        \
+	JZ   eexit
+
+ebeta:
+	EROWB(Z0, Z1)
+	EROWB(Z2, Z3)
+	EROWB(Z4, Z5)
+	EROWB(Z6, Z7)
+	EROWB(Z8, Z9)
+	EROWB(Z10, Z11)
+	EROWB(Z12, Z13)
+	EROWB(Z14, Z15)
+	EROWB(Z16, Z17)
+	EROWB(Z18, Z19)
+	EROWB(Z20, Z21)
+	STOREMB(Z22, Z23)
+
+eexit:
+	VZEROUPPER
+	RET
+
+// func copyRows12MaskAVX512(d, s *float32, lds, n, cols int)
+TEXT ·copyRows12MaskAVX512(SB), NOSPLIT, $0-40
+	MOVQ  d+0(FP), DI
+	MOVQ  s+8(FP), SI
+	MOVQ  lds+16(FP), BX
+	MOVQ  n+24(FP), CX
+	MOVQ  cols+32(FP), R9
+	SHLQ  $2, BX
+	MOVQ  $1, R8
+	SHLXQ R9, R8, R8
+	DECQ  R8
+	KMOVW R8, K1 // columns read
+	MOVL  $0x0fff, R8
+	KMOVW R8, K2 // columns written
+	TESTQ CX, CX
+	JZ    m12done
+
+m12loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K2, (DI)
+	ADDQ      BX, SI
+	ADDQ      $48, DI
+	DECQ      CX
+	JNZ       m12loop
+
+m12done:
+	VZEROUPPER
+	RET
+
+// func copyRows32MaskAVX512(d, s *float32, lds, n, cols int)
+TEXT ·copyRows32MaskAVX512(SB), NOSPLIT, $0-40
+	MOVQ  d+0(FP), DI
+	MOVQ  s+8(FP), SI
+	MOVQ  lds+16(FP), BX
+	MOVQ  n+24(FP), CX
+	MOVQ  cols+32(FP), R9
+	SHLQ  $2, BX
+	MOVQ  $1, R8
+	SHLXQ R9, R8, R8
+	DECQ  R8
+	KMOVW R8, K1 // columns 0..15 read
+	SHRQ  $16, R8
+	KMOVW R8, K2 // columns 16..31 read
+	TESTQ CX, CX
+	JZ    m32done
+
+m32loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       m32loop
+
+m32done:
+	VZEROUPPER
+	RET

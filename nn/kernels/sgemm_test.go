@@ -424,3 +424,89 @@ func TestSgemmConcurrent(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestEdgeKernels checks each path's edge kernel on every corner of a tile:
+// the corner must have the bits the micro-kernel gives on a full tile, and
+// no element of C outside it may be read (NaNs there do not spread) or
+// written.
+func TestEdgeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, p := range AvailablePaths() {
+		pp := paramsFor(p)
+		if pp.edge == nil {
+			continue
+		}
+		for _, k := range []int{1, 3, 4, 17} {
+			for _, beta := range []float32{0, 1, -0.5} {
+				a := randSlice(rng, pp.mr*k)
+				b := randSlice(rng, pp.nr*k)
+				ldc := pp.nr + 5
+				c0 := randSlice(rng, pp.mr*ldc)
+				full := append([]float32(nil), c0...)
+				pp.kern(k, 1, a, b, full, ldc, 1.5, beta)
+				for rows := 1; rows <= pp.mr; rows++ {
+					for cols := 1; cols <= pp.nr; cols++ {
+						c := make([]float32, (rows-1)*ldc+cols)
+						for i := range c {
+							if i%ldc < cols {
+								c[i] = c0[i]
+							} else {
+								c[i] = float32(math.NaN())
+							}
+						}
+						pp.edge(k, rows, cols, a, b, c, ldc, 1.5, beta)
+						for i := range c {
+							if i%ldc >= cols {
+								if !math.IsNaN(float64(c[i])) {
+									t.Fatalf("%s %dx%d k=%d: c[%d] outside the corner written", p, rows, cols, k, i)
+								}
+								continue
+							}
+							if !sameBits(c[i], full[i]) {
+								t.Fatalf("%s %dx%d k=%d beta=%v: c[%d] = %v, full tile gives %v", p, rows, cols, k, beta, i, c[i], full[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackPartial checks each path's packing of partial micro-panels
+// against the Go loops of packA and packB (on parameters without them), on
+// every partial width and destinations that held other values.
+func TestPackPartial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, p := range AvailablePaths() {
+		pp := paramsFor(p)
+		plain := *pp
+		plain.packATPart, plain.packBNPart, plain.packAN, plain.packAT, plain.packBN, plain.packBT = nil, nil, nil, nil, nil, nil
+		for _, kc := range []int{1, 5, 17} {
+			for cnt := 1; cnt < max(pp.mr, pp.nr); cnt++ {
+				ld := cnt + 3
+				src := randSlice(rng, (kc+2)*ld)
+				if cnt < pp.mr {
+					// op(A) is cnt×kc, stored k×m (transposed).
+					g := gemmArgs{transA: true, m: cnt, k: kc, a: src[ld:], lda: ld}
+					got, want := randSlice(rng, pp.mr*kc+packSlack), make([]float32, pp.mr*kc+packSlack)
+					packA(got, &g, pp, 0, cnt, 0, kc)
+					packA(want, &g, &plain, 0, cnt, 0, kc)
+					if i := firstDiff(got[:pp.mr*kc], want[:pp.mr*kc]); i >= 0 {
+						t.Fatalf("%s: A panel of %d rows, depth %d: element %d = %v, want %v", p, cnt, kc, i, got[i], want[i])
+					}
+				}
+				if cnt < pp.nr {
+					// op(B) is kc×cnt, stored k×n.
+					g := gemmArgs{k: kc, n: cnt, b: src[ld:], ldb: ld}
+					got, want := randSlice(rng, pp.nr*kc), make([]float32, pp.nr*kc)
+					packB(got, &g, pp, 0, kc, 0, cnt)
+					packB(want, &g, &plain, 0, kc, 0, cnt)
+					if i := firstDiff(got, want); i >= 0 {
+						t.Fatalf("%s: B panel of %d columns, depth %d: element %d = %v, want %v", p, cnt, kc, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

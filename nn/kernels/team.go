@@ -1,186 +1,341 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
 
-// The work team runs the parallel kernels other than GEMM: the direct
-// convolution, the large element-wise passes (ReLU, masks, pooling,
-// channel sums, copies) and the per-sample work layers hand to Split. Its persistent workers wait on signals (poll, then park),
-// like the GEMM team's, so that a kernel that follows another microseconds
-// later starts without a wake-up through the operating system.
+// Every parallel kernel — GEMM, direct convolution, the large element-wise
+// and pooling passes, the per-sample work layers hand to Split, and the two
+// halves of Parallel2 — runs on one team of persistent worker goroutines.
 //
-// A job runs on the team by taking workTeam.mu with TryLock and calling
-// runLocked with a pointer that is already off the stack (the package's
-// kernels keep their job in a package-level variable; Split's callers pass
-// a pointer they own), so nothing is allocated; a caller that finds the
-// team busy computes the whole job on its own goroutine instead.
+// A job is divided into parts numbered 0 … parts−1 by a rule fixed by the
+// job and the thread count alone, so the same inputs and thread count give
+// the same bits whoever runs a part. The calling goroutine runs part 0;
+// worker i runs part i. A caller that has finished its own part takes back
+// the parts whose worker has not started yet (a worker the operating
+// system has not scheduled never delays a job) and runs them itself.
+//
+// The team serves one job at a time. A caller takes it with TryLock and
+// never waits for it: a caller that finds the team busy — another network
+// training in another goroutine, or a kernel called inside a Parallel2
+// half — runs its whole job on its own goroutine, which gives the same
+// result. Nothing blocks on the team, so concurrent callers cannot
+// deadlock, and the state of a job (a package-level value guarded by the
+// team, or a pointer the caller owns) is never shared between two callers.
+// Workers wait for work on signals that poll for a while before parking,
+// so that a job that follows another microseconds later starts without a
+// wake-up through the operating system. Nothing is allocated per job once
+// the team has grown to the thread count.
 
-// parallelMinFloats is the size (elements touched) below which an
-// element-wise kernel stays on the calling goroutine.
-const parallelMinFloats = 1 << 16
+// threads is the number of threads set by SetThreads; 0 means
+// runtime.GOMAXPROCS(0) at call time.
+var threads atomic.Int32
 
-// Splitter is work that can be divided into parts: RunPart(part, parts)
-// does part part of parts (0 ≤ part < parts). The parts of one call may run
-// at the same time on different goroutines.
-type Splitter interface {
-	RunPart(part, parts int)
-}
-
-// Split runs s on the work team in up to min(Threads(), items) parts, the
-// calling goroutine taking part 0, when size (the elements the work
-// touches) makes that worth it; otherwise, or when the team is busy (for
-// example inside another Split or a Parallel2), it calls s.RunPart(0, 1).
-// It returns when every part is done. Split allocates nothing when s is a
-// pointer. Layers use it for per-sample work such as drawing dropout masks.
-func Split(s Splitter, items, size int) {
-	parts := teamParts(size, items)
-	if parts < 2 {
-		s.RunPart(0, 1)
-		return
+// SetThreads sets the number of threads parallel kernels use; n < 1 means
+// runtime.GOMAXPROCS(0). Results do not depend on it.
+func SetThreads(n int) {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
 	}
-	runLocked(s, parts)
-	workTeam.mu.Unlock()
+	threads.Store(int32(n))
 }
 
-// workTeam is the team of the direct convolution and element-wise kernels.
-var workTeam struct {
+// Threads returns the number of threads parallel kernels use.
+func Threads() int {
+	if t := threads.Load(); t > 0 {
+		return int(t)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// teamJob is work the team runs: runPart does part part of parts, with
+// buf as the packing buffers of the goroutine running it.
+type teamJob interface {
+	runPart(part, parts int, buf *packBuf)
+}
+
+// worker is one persistent goroutine of the team.
+type worker struct {
+	id    int // the part it runs (≥ 1; the caller takes part 0)
+	buf   packBuf
+	wake  signal
+	state atomic.Int32 // workerIdle, workerPosted or workerStarted
+}
+
+// Worker states. The caller posts a worker with workerPosted; the worker
+// claims its part by moving it to workerStarted; a caller that has finished
+// its own part revokes a worker that has not started (workerPosted →
+// workerIdle) and runs that part itself.
+const (
+	workerIdle = iota
+	workerPosted
+	workerStarted
+)
+
+// team is the worker team. Its fields are owned by the goroutine holding
+// mu, and read by workers between their wake-up and their report.
+type team struct {
 	mu      sync.Mutex
-	job     Splitter
+	workers []*worker
+	buf     packBuf // the caller's packing buffers
+	job     teamJob
 	parts   int
-	wake    []*signal
 	pending atomic.Int32
 	done    signal
+
+	// Job values of the package's kernels, guarded by mu, so that
+	// starting a job allocates nothing.
+	split splitJob
+	pair  pairJob
 }
 
-// workWorker is the body of the team's worker id (≥ 1).
-func workWorker(id int, wake *signal) {
+var theTeam team
+
+// tryTeam returns the team, locked, when a job in parts parts should use
+// it: parts ≥ 2 and no other job is running. Otherwise it returns nil and
+// the caller runs the whole job itself.
+func tryTeam(parts int) *team {
+	if parts < 2 || !theTeam.mu.TryLock() {
+		return nil
+	}
+	return &theTeam
+}
+
+// release unlocks the team after a job.
+func (t *team) release() { t.mu.Unlock() }
+
+// grow starts workers until the team has n of them.
+func (t *team) grow(n int) {
+	if len(t.workers) < n && !t.done.ready() {
+		t.done.init()
+	}
+	for len(t.workers) < n {
+		w := &worker{id: len(t.workers) + 1}
+		w.wake.init()
+		t.workers = append(t.workers, w)
+		go t.loop(w)
+	}
+}
+
+// loop is the body of a worker goroutine.
+func (t *team) loop(w *worker) {
 	var seen uint32
 	for {
-		seen = wake.wait(seen)
-		workTeam.job.RunPart(id, workTeam.parts)
-		if workTeam.pending.Add(-1) == 0 {
-			workTeam.done.post()
+		seen = w.wake.wait(seen)
+		if !w.state.CompareAndSwap(workerPosted, workerStarted) {
+			continue // revoked: the caller ran this part
+		}
+		t.job.runPart(w.id, t.parts, &w.buf)
+		w.state.Store(workerIdle)
+		if t.pending.Add(-1) == 0 {
+			t.done.post()
 		}
 	}
 }
 
-// runLocked runs job in parts parts, part 0 on the calling goroutine, and
-// returns when all are done. The caller holds workTeam.mu; parts ≥ 2.
-func runLocked(job Splitter, parts int) {
-	t := &workTeam
-	if t.done.ch == nil {
-		t.done = newSignal()
-	}
-	for len(t.wake) < parts-1 {
-		w := new(signal)
-		*w = newSignal()
-		t.wake = append(t.wake, w)
-		go workWorker(len(t.wake), w)
-	}
+// run runs job in parts parts (≥ 2) and returns when all are done. The
+// caller holds t.mu.
+func (t *team) run(job teamJob, parts int) {
+	t.grow(parts - 1)
 	t.job, t.parts = job, parts
 	t.pending.Store(int32(parts - 1))
 	seen := t.done.gen.Load()
-	for _, w := range t.wake[:parts-1] {
-		w.post()
+	ws := t.workers[:parts-1]
+	for _, w := range ws {
+		w.state.Store(workerPosted)
+		w.wake.post()
 	}
-	job.RunPart(0, parts)
-	t.done.wait(seen)
+	job.runPart(0, parts, &t.buf)
+	finished := false
+	for _, w := range ws {
+		if w.state.CompareAndSwap(workerPosted, workerIdle) {
+			// The worker will not touch its buffers before its next
+			// post: running its part on them keeps each part on the
+			// same buffers whoever runs it, so which buffers grow does
+			// not depend on scheduling.
+			job.runPart(w.id, parts, &w.buf)
+			if t.pending.Add(-1) == 0 {
+				finished = true // every started worker has reported
+			}
+		}
+	}
+	if !finished {
+		t.done.wait(seen)
+	}
 	t.job = nil
 }
 
-// teamParts returns how many parts a job of the given size (elements
-// touched) and items (indivisible pieces) should run in, having taken
-// workTeam.mu when the answer is above 1.
-func teamParts(size, items int) int {
-	parts := min(Threads(), items)
-	if parts < 2 || size < parallelMinFloats || !workTeam.mu.TryLock() {
-		return 1
-	}
-	return parts
-}
+// parallelMinFloats is the size (elements touched) below which an
+// element-wise kernel or a Split stays on the calling goroutine.
+const parallelMinFloats = 1 << 14
 
 // partRange returns the items [i0, i1) of part part of parts over items.
 func partRange(part, parts, items int) (i0, i1 int) {
 	return part * items / parts, (part + 1) * items / parts
 }
 
-// Element-wise jobs.
-const (
-	ewRelu = iota
-	ewReluMask
-	ewMaskMul
-	ewPoolFwd
-	ewPoolBwd
-	ewSumChannels
-	ewCopy
-)
-
-// ewJob is one element-wise kernel call split over the team.
-type ewJob struct {
-	op                    int
-	x, y                  []float32
-	mask                  []uint64
-	scale                 float32
-	c, h, w, k, stride, n int // pooling; n, c, h (as hw) for channel sums
-}
-
-// ewCur is the element-wise job running on the team (guarded by
-// workTeam.mu).
-var ewCur ewJob
-
-// RunPart implements Splitter.
-func (j *ewJob) RunPart(part, parts int) {
-	switch j.op {
-	case ewRelu:
-		n := len(j.x)
-		i0, i1 := partRange(part, parts, (n+63)/64)
-		a, b := 64*i0, min(64*i1, n)
-		reluSerial(j.y[a:b], j.x[a:b])
-	case ewReluMask:
-		n := len(j.x)
-		i0, i1 := partRange(part, parts, (n+63)/64)
-		a, b := 64*i0, min(64*i1, n)
-		reluMaskSerial(j.y[a:b], j.x[a:b], j.mask[i0:i1])
-	case ewMaskMul:
-		n := len(j.x)
-		i0, i1 := partRange(part, parts, (n+63)/64)
-		a, b := 64*i0, min(64*i1, n)
-		maskMulSerial(j.y[a:b], j.x[a:b], j.mask[i0:i1], j.scale)
-	case ewPoolFwd, ewPoolBwd:
-		oh, ow := AvgPoolOutSize(j.h, j.w, j.k, j.stride)
-		p0, p1 := partRange(part, parts, j.n*j.c)
-		in, out := j.h*j.w, oh*ow
-		if j.op == ewPoolFwd {
-			avgPoolFwdPlanes(j.h, j.w, j.k, j.stride, p1-p0, j.x[p0*in:p1*in], j.y[p0*out:p1*out])
-		} else {
-			avgPoolBwdPlanes(j.h, j.w, j.k, j.stride, p1-p0, j.x[p0*out:p1*out], j.y[p0*in:p1*in])
-		}
-	case ewCopy:
-		a, b := partRange(part, parts, len(j.x))
-		copy(j.y[a:b], j.x[a:b])
-	case ewSumChannels:
-		c0, c1 := partRange(part, parts, j.c)
-		hw := j.h
-		for s := 0; s < j.n; s++ {
-			// Channels [c0, c1) of sample s are contiguous: one call per
-			// sample keeps the summation order of the serial kernel.
-			sumChannelsSerial(j.y[c0:c1], j.x[(s*j.c+c0)*hw:(s*j.c+c1)*hw], 1, c1-c0, hw)
-		}
+// sizedParts returns how many parts a job touching size elements over items
+// indivisible pieces should run in.
+func sizedParts(size, items int) int {
+	if size < parallelMinFloats {
+		return 1
 	}
+	return min(Threads(), items)
 }
 
-// runEW runs the element-wise job j on the team, or serially when it is
-// small or the team is busy.
-func runEW(j ewJob, size, items int) {
-	parts := teamParts(size, items)
-	if parts < 2 {
-		j.RunPart(0, 1)
+// Splitter is work that can be divided into parts: RunPart(part, parts)
+// does part part of parts (0 ≤ part < parts). The parts of one call may run
+// at the same time on different goroutines, or one after the other on one.
+type Splitter interface {
+	RunPart(part, parts int)
+}
+
+// splitJob runs a Splitter on the team.
+type splitJob struct{ s Splitter }
+
+func (j *splitJob) runPart(part, parts int, _ *packBuf) { j.s.RunPart(part, parts) }
+
+// Split runs s on the team in up to min(Threads(), items) parts, the
+// calling goroutine taking part 0, when size (the elements the work
+// touches) makes that worth it; otherwise, or when the team is busy (for
+// example inside another Split or a Parallel2), it calls s.RunPart(0, 1).
+// It returns when every part is done. Split allocates nothing when s is a
+// pointer. Layers use it for per-sample work such as drawing dropout masks.
+func Split(s Splitter, items, size int) {
+	parts := sizedParts(size, items)
+	t := tryTeam(parts)
+	if t == nil {
+		s.RunPart(0, 1)
 		return
 	}
-	ewCur = j
-	runLocked(&ewCur, parts)
-	ewCur = ewJob{}
-	workTeam.mu.Unlock()
+	t.split.s = s
+	t.run(&t.split, parts)
+	t.split.s = nil
+	t.release()
+}
+
+// pairJob runs the two functions of Parallel2 as parts 0 and 1.
+type pairJob struct{ a, b func() }
+
+func (j *pairJob) runPart(part, _ int, _ *packBuf) {
+	if part == 0 {
+		j.a()
+	} else {
+		j.b()
+	}
+}
+
+// Parallel2 runs a and b at the same time — a on the calling goroutine, b on
+// a worker of the team — and returns when both are done. While they run
+// the team is held, so a Sgemm, convolution or large element-wise kernel
+// inside a or b computes on its own goroutine: two independent products
+// (such as a layer's weight gradient and input gradient) then take one
+// core each, with no synchronisation inside either product. The results
+// are bitwise those of running a then b, since no kernel's result depends
+// on its thread count. With one thread, or when the team is busy (another
+// caller's job, or a Parallel2 inside a or b), a and b run one after the
+// other on the calling goroutine. Nothing is allocated per call.
+func Parallel2(a, b func()) {
+	t := tryTeam(min(Threads(), 2))
+	if t == nil {
+		a()
+		b()
+		return
+	}
+	reserveBufs(2)
+	t.pair = pairJob{a, b}
+	t.run(&t.pair, 2)
+	t.pair = pairJob{}
+	t.release()
+}
+
+// spinLimit bounds how many times a waiting goroutine yields before it
+// parks: workers keep polling for a short while after a job so that the
+// next one, typically microseconds later in a training step, starts at once.
+const spinLimit = 2000
+
+// spinPolls is the number of polls between two yields of a waiting
+// goroutine.
+const spinPolls = 64
+
+// signal is a wake-up event: post advances a generation counter, wait
+// returns once the counter differs from the value the waiter last saw. The
+// waiter first polls (yielding the processor between polls), then parks;
+// posts never block. One goroutine at a time waits on a signal.
+//
+// Where the system has pipes the waiter parks reading a pipe of its own
+// (see parker): a goroutine blocked on a channel or a lock holds a record
+// from the runtime's per-processor caches, which migrate between
+// processors and are emptied by garbage collections, so parking on them
+// allocates now and then even in a steady state; the network poller parks
+// a goroutine without one. Elsewhere it parks on a channel.
+type signal struct {
+	gen    atomic.Uint32
+	parked atomic.Bool
+	p      parker        // when open
+	ch     chan struct{} // when p could not be opened
+}
+
+// init prepares s for use; it is called once, before s is used.
+func (s *signal) init() {
+	if !s.p.open() {
+		s.ch = make(chan struct{}, 1)
+	}
+}
+
+// ready reports whether init has been called.
+func (s *signal) ready() bool { return s.ch != nil || s.p.isOpen() }
+
+// sleep parks until a matching wake.
+func (s *signal) sleep() {
+	if s.ch != nil {
+		<-s.ch
+		return
+	}
+	s.p.park()
+}
+
+// wake ends one sleep, now or when it starts.
+func (s *signal) wake() {
+	if s.ch != nil {
+		s.ch <- struct{}{}
+		return
+	}
+	s.p.unpark()
+}
+
+func (s *signal) post() {
+	s.gen.Add(1)
+	if s.parked.CompareAndSwap(true, false) {
+		s.wake()
+	}
+}
+
+// wait blocks until the generation differs from last and returns it.
+func (s *signal) wait(last uint32) uint32 {
+	for i := 0; i < spinLimit; i++ {
+		// Poll a few times between yields: each yield goes through the
+		// scheduler's global lock, which the other goroutines also take.
+		for j := 0; j < spinPolls; j++ {
+			if g := s.gen.Load(); g != last {
+				return g
+			}
+		}
+		runtime.Gosched()
+	}
+	for {
+		s.parked.Store(true)
+		if g := s.gen.Load(); g != last {
+			if !s.parked.CompareAndSwap(true, false) {
+				s.sleep() // a post saw us parked and woke us; consume it
+			}
+			return g
+		}
+		s.sleep()
+		if g := s.gen.Load(); g != last {
+			return g
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -130,7 +131,7 @@ func TestPoolAndChannelSumTeam(t *testing.T) {
 // TestElementwiseTeamAllocs checks that the parallel element-wise kernels
 // allocate nothing in steady state.
 func TestElementwiseTeamAllocs(t *testing.T) {
-	n := 4 * parallelMinFloats
+	n := max(4*parallelMinFloats, 8*16*32*32)
 	x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
 	y := make([]float32, n)
 	m := make([]uint64, n/64)
@@ -140,6 +141,7 @@ func TestElementwiseTeamAllocs(t *testing.T) {
 		ReluForward(y, x, m)
 		MaskMul(y, x, m, 1)
 		AvgPool2DForward(16, 32, 32, 2, 2, 8, x[:8*16*32*32], y[:8*16*16*16])
+		AddBias(y, x[:256], n/256, 256)
 	}); a != 0 {
 		t.Fatalf("%v allocations per call, want 0", a)
 	}
@@ -188,5 +190,97 @@ func TestSplit(t *testing.T) {
 	withThreads(t, 2)
 	if a := testing.AllocsPerRun(20, func() { Split(c, 9, 1<<20) }); a != 0 {
 		t.Fatalf("Split allocates %v times per call", a)
+	}
+}
+
+// TestTeamConcurrentCallers runs products, element-wise kernels, Splits and
+// Parallel2 from several goroutines at once on two threads: every caller
+// must finish (nobody waits for the team) and get bitwise the results of a
+// lone caller on one thread.
+func TestTeamConcurrentCallers(t *testing.T) {
+	const m, n, k = 150, 300, 120
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	x := randSlice(rng, 3*parallelMinFloats)
+	type out struct {
+		c, d, y []float32
+		mask    []uint64
+		hits    []int32
+	}
+	work := func(o *out) {
+		Parallel2(func() {
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, o.c, n)
+		}, func() {
+			Sgemm(false, true, m, n, k, 0.5, a, k, b, k, 0, o.d, n)
+		})
+		Sgemm(true, false, k, n, m, 1, a, k, o.c, n, 1, o.d[:k*n], n)
+		ReluForward(o.y, x, o.mask)
+		c := &countParts{items: 11, hits: o.hits}
+		Split(c, 11, 1<<20)
+	}
+	newOut := func() *out {
+		return &out{c: make([]float32, m*n), d: make([]float32, m*n), y: make([]float32, len(x)),
+			mask: make([]uint64, (len(x)+63)/64), hits: make([]int32, 11)}
+	}
+	withThreads(t, 1)
+	ref := newOut()
+	work(ref)
+	withThreads(t, 2)
+	const callers, rounds = 4, 5
+	outs := make([]*out, callers)
+	var wg sync.WaitGroup
+	for g := range outs {
+		outs[g] = newOut()
+		wg.Add(1)
+		go func(o *out) {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				clear(o.hits)
+				work(o)
+			}
+		}(outs[g])
+	}
+	wg.Wait()
+	for g, o := range outs {
+		if i := firstDiff(ref.c, o.c); i >= 0 {
+			t.Fatalf("caller %d: product differs at %d", g, i)
+		}
+		if i := firstDiff(ref.d, o.d); i >= 0 {
+			t.Fatalf("caller %d: accumulated product differs at %d", g, i)
+		}
+		if i := firstDiff(ref.y, o.y); i >= 0 {
+			t.Fatalf("caller %d: ReLU differs at %d", g, i)
+		}
+		for i := range o.mask {
+			if o.mask[i] != ref.mask[i] {
+				t.Fatalf("caller %d: mask word %d differs", g, i)
+			}
+		}
+		for i, h := range o.hits {
+			if h != 1 {
+				t.Fatalf("caller %d: Split item %d covered %d times", g, i, h)
+			}
+		}
+	}
+}
+
+// TestAddBiasTeam checks AddBias split over two threads against its
+// definition, bitwise, on batches of SmallFCNet's hidden layers and odd
+// shapes.
+func TestAddBiasTeam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sh := range [][2]int{{150, 300}, {7, 3001}, {2049, 17}, {1, 1 << 16}} {
+		rows, cols := sh[0], sh[1]
+		x, bias := randSlice(rng, rows*cols), randSlice(rng, cols)
+		for _, th := range []int{1, 2} {
+			withThreads(t, th)
+			y := append([]float32(nil), x...)
+			AddBias(y, bias, rows, cols)
+			for i := range y {
+				if want := x[i] + bias[i%cols]; !sameBits(y[i], want) {
+					t.Fatalf("%dx%d on %d threads: element %d = %v, want %v", rows, cols, th, i, y[i], want)
+				}
+			}
+		}
 	}
 }

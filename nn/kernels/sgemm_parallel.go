@@ -7,47 +7,15 @@ import (
 	"unsafe"
 )
 
-// Parallel GEMM runs on a persistent team of worker goroutines, started
-// lazily the first time a product is large enough to be split and reused
-// afterwards. A call that uses the team holds team.mu for its duration;
-// a concurrent caller that finds the team busy computes its whole product
-// on its own goroutine instead of waiting. Packing buffers belong to the
-// workers (or come from a free list for callers) and only grow, so the steady
-// state allocates nothing.
+// A large product runs on the package's team (team.go) as a gemmJob. A
+// caller that finds the team busy computes its whole product on its own
+// goroutine instead of waiting. Packing buffers belong to the team's
+// goroutines (or come from a free list for callers without the team) and
+// only grow, so the steady state allocates nothing.
 
 // minParallelFlops is the product size (2·m·n·k) below which Sgemm stays on
 // the calling goroutine: waking a worker costs a few microseconds.
 const minParallelFlops = 3 << 20
-
-// spinLimit bounds how many times a waiting goroutine yields before it
-// parks: workers keep polling for a short while after a product so that the
-// next one, typically microseconds later in a training step, starts at once.
-const spinLimit = 2000
-
-// spinPolls is the number of polls between two yields of a waiting
-// goroutine.
-const spinPolls = 64
-
-// threads is the number of threads set by SetThreads; 0 means
-// runtime.GOMAXPROCS(0) at call time.
-var threads atomic.Int32
-
-// SetThreads sets the number of threads parallel kernels use; n < 1 means
-// runtime.GOMAXPROCS(0). Results do not depend on it.
-func SetThreads(n int) {
-	if n < 1 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	threads.Store(int32(n))
-}
-
-// Threads returns the number of threads parallel kernels use.
-func Threads() int {
-	if t := threads.Load(); t > 0 {
-		return int(t)
-	}
-	return runtime.GOMAXPROCS(0)
-}
 
 // packBuf holds the packed blocks of A and B and an edge tile for one
 // goroutine. Its slices only grow.
@@ -77,75 +45,91 @@ func alignedFloats(n int) []float32 {
 	return s[off : off+n : off+n]
 }
 
-// Free list of packing buffers for goroutines that compute without the team.
+// Free list of packing buffers for goroutines that compute without the
+// team: the two halves of a Parallel2, and callers that find the team busy.
+// Which goroutine gets which buffer depends on scheduling, so every buffer
+// of the list is kept at the largest size any of them has needed
+// (bufHigh): a buffer returned larger than the others makes them all grow
+// at once, and a new buffer starts at that size. Once each product size
+// has run, no buffer grows again, whichever goroutine takes it.
 var (
 	bufMu   sync.Mutex
 	bufFree []*packBuf
+	bufMade int     // buffers made, in the list or taken
+	bufHigh bufSize // the size every buffer of the list has
 )
 
+// bufSize is the size of a packBuf: the lengths of a, b and tile and the
+// capacity of pend.
+type bufSize struct{ a, b, tile, pend int }
+
+func (p *packBuf) size() bufSize { return bufSize{len(p.a), len(p.b), len(p.tile), cap(p.pend)} }
+
+// grow grows p to at least size z.
+func (p *packBuf) grow(z bufSize) {
+	p.ensure(z.a, z.b, z.tile)
+	if cap(p.pend) < z.pend {
+		p.pend = make([]int32, 0, z.pend)
+	}
+}
+
+// lockBufs takes bufMu without ever parking: the two halves of a
+// Parallel2 take it at the same moments, and a goroutine that blocks on a
+// lock can allocate (see signal). It is held for a few instructions,
+// except while buffers grow before the steady state.
+func lockBufs() {
+	for !bufMu.TryLock() {
+		runtime.Gosched()
+	}
+}
+
 func getBuf() *packBuf {
-	bufMu.Lock()
+	lockBufs()
+	defer bufMu.Unlock()
 	if n := len(bufFree); n > 0 {
 		b := bufFree[n-1]
 		bufFree[n-1] = nil
 		bufFree = bufFree[:n-1]
-		bufMu.Unlock()
 		return b
 	}
-	bufMu.Unlock()
-	return new(packBuf)
+	return newBufLocked()
+}
+
+// newBufLocked makes a buffer of size bufHigh. The caller holds bufMu.
+func newBufLocked() *packBuf {
+	b := new(packBuf)
+	b.grow(bufHigh)
+	bufMade++
+	if cap(bufFree) < bufMade {
+		// Room for every buffer, so that putBuf never grows the list.
+		free := make([]*packBuf, len(bufFree), 2*bufMade)
+		copy(free, bufFree)
+		bufFree = free
+	}
+	return b
 }
 
 func putBuf(b *packBuf) {
-	bufMu.Lock()
+	lockBufs()
+	defer bufMu.Unlock()
+	z := b.size()
+	if z.a > bufHigh.a || z.b > bufHigh.b || z.tile > bufHigh.tile || z.pend > bufHigh.pend {
+		bufHigh = bufSize{max(z.a, bufHigh.a), max(z.b, bufHigh.b), max(z.tile, bufHigh.tile), max(z.pend, bufHigh.pend)}
+		for _, f := range bufFree {
+			f.grow(bufHigh)
+		}
+	}
+	b.grow(bufHigh)
 	bufFree = append(bufFree, b)
-	bufMu.Unlock()
 }
 
-// signal is a wake-up event: post advances a generation counter, wait
-// returns once the counter differs from the value the waiter last saw. The
-// waiter first polls (yielding the processor between polls), then parks on
-// a channel; posts never block.
-type signal struct {
-	gen    atomic.Uint32
-	parked atomic.Bool
-	ch     chan struct{}
-}
-
-func newSignal() signal { return signal{ch: make(chan struct{}, 1)} }
-
-func (s *signal) post() {
-	s.gen.Add(1)
-	if s.parked.CompareAndSwap(true, false) {
-		s.ch <- struct{}{}
-	}
-}
-
-// wait blocks until the generation differs from last and returns it.
-func (s *signal) wait(last uint32) uint32 {
-	for i := 0; i < spinLimit; i++ {
-		// Poll a few times between yields: each yield goes through the
-		// scheduler's global lock, which the other goroutines of the
-		// teams also take.
-		for j := 0; j < spinPolls; j++ {
-			if g := s.gen.Load(); g != last {
-				return g
-			}
-		}
-		runtime.Gosched()
-	}
-	for {
-		s.parked.Store(true)
-		if g := s.gen.Load(); g != last {
-			if !s.parked.CompareAndSwap(true, false) {
-				<-s.ch // a post saw us parked and sent; consume it
-			}
-			return g
-		}
-		<-s.ch
-		if g := s.gen.Load(); g != last {
-			return g
-		}
+// reserveBufs makes sure n buffers exist, so that n goroutines computing
+// at once (the halves of a Parallel2) never make a new one later.
+func reserveBufs(n int) {
+	lockBufs()
+	defer bufMu.Unlock()
+	for bufMade < n {
+		bufFree = append(bufFree, newBufLocked())
 	}
 }
 
@@ -153,53 +137,27 @@ func (s *signal) wait(last uint32) uint32 {
 // [j0, j1).
 type gemmTask struct{ i0, i1, j0, j1 int }
 
-// worker is one persistent helper goroutine of the team.
-type worker struct {
-	id    int // index into team.tasks (≥ 1; the caller takes task 0)
-	buf   packBuf
-	wake  signal
-	state atomic.Int32 // workerIdle, workerPosted or workerStarted
-}
-
-// Worker states. The caller posts a worker with workerPosted; the worker
-// claims the job by moving it to workerStarted. A caller that has finished
-// its own share revokes workers that have not started yet (workerPosted →
-// workerIdle) and does their share itself, so a worker that the operating
-// system has not scheduled never delays a product.
-const (
-	workerIdle = iota
-	workerPosted
-	workerStarted
-)
-
-// team is the worker pool. Fields other than mu are owned by the goroutine
-// holding mu, and read by workers between their wake-up and their done
-// report.
-//
-// A product runs in one of two modes. In the static mode each thread
-// computes its own block of C (see splitC) with private packing. In the
-// shared mode, used when C has enough rows, the threads take row blocks of
-// ub rows from an atomic counter until none is left, packing A privately;
-// B is packed whole, once, into bshared, each micro-panel by whichever
-// thread needs it first (panel tracks panelEmpty → panelBusy → panelReady).
-// The shared mode packs B once and balances the load when a thread is slowed
-// down, without barriers.
-type team struct {
-	mu      sync.Mutex
-	workers []*worker
-	buf     packBuf // the caller's packing buffers
+// gemmJob is one product split over the team. In the static mode each
+// part computes its own block of C (see splitC) with the packing buffers
+// of the goroutine running it. In the shared mode, used when C has enough
+// rows, the parts take row blocks of ub rows from an atomic counter until
+// none is left, packing A privately; B is packed whole, once, into
+// bshared, each micro-panel by whichever part needs it first (panel tracks
+// panelEmpty → panelBusy → panelReady). The shared mode packs B once and
+// balances the load when a thread is slowed down, without barriers.
+type gemmJob struct {
 	pp      *gemmParams
 	g       gemmArgs
-	nt      int  // threads of the current product
 	shared  bool // shared mode
 	ub      int  // rows per unit of work in the shared mode
 	bshared []float32
 	panel   []atomic.Uint32
 	next    atomic.Int32 // next unit of work in the shared mode
 	tasks   []gemmTask
-	pending atomic.Int32
-	done    signal
 }
+
+// gemmCur is the product running on the team (guarded by theTeam.mu).
+var gemmCur gemmJob
 
 // States of a packed B micro-panel in the shared mode.
 const (
@@ -217,48 +175,18 @@ var sharedUnitsPerThread, sharedMinTiles = 8, 1
 // maxSharedB bounds the packed copy of B of the shared mode (elements).
 const maxSharedB = 1 << 23
 
-var theTeam = team{done: newSignal()}
-
-// grow starts workers until the team has n of them.
-func (t *team) grow(n int) {
-	for len(t.workers) < n {
-		w := &worker{id: len(t.workers) + 1, wake: newSignal()}
-		t.workers = append(t.workers, w)
-		go t.loop(w)
-	}
-	if cap(t.tasks) < n+1 {
-		t.tasks = make([]gemmTask, n+1)
-	}
-}
-
-// loop is the body of a worker goroutine.
-func (t *team) loop(w *worker) {
-	var seen uint32
-	for {
-		seen = w.wake.wait(seen)
-		if !w.state.CompareAndSwap(workerPosted, workerStarted) {
-			continue // revoked: the caller did this share
-		}
-		t.work(w.id, &w.buf)
-		w.state.Store(workerIdle)
-		if t.pending.Add(-1) == 0 {
-			t.done.post()
-		}
-	}
-}
-
-// work runs thread tid's share of the current product.
-func (t *team) work(tid int, buf *packBuf) {
+// runPart runs part tid's share of the current product.
+func (t *gemmJob) runPart(tid, _ int, buf *packBuf) {
 	if t.shared {
-		t.sharedWork(tid, buf)
+		t.sharedWork(buf)
 		return
 	}
 	task := t.tasks[tid]
 	gemmPiece(t.pp, buf, &t.g, task.i0, task.i1, task.j0, task.j1)
 }
 
-// sharedWork is thread tid's part of a shared-mode product.
-func (t *team) sharedWork(tid int, buf *packBuf) {
+// sharedWork takes units of a shared-mode product until none is left.
+func (t *gemmJob) sharedWork(buf *packBuf) {
 	pp, g, ub := t.pp, &t.g, t.ub
 	mr, nr := pp.mr, pp.nr
 	kcb := kBlock(pp, g.k)
@@ -310,7 +238,7 @@ func (t *team) sharedWork(tid int, buf *packBuf) {
 // claimPanel reports whether the B micro-panel bp (depths [pc, pc+kc),
 // columns [j, j+cols)) is packed, packing it if no thread has started to:
 // it returns false only while another thread is packing it.
-func (t *team) claimPanel(st *atomic.Uint32, bp []float32, pc, kc, j, cols int) bool {
+func (t *gemmJob) claimPanel(st *atomic.Uint32, bp []float32, pc, kc, j, cols int) bool {
 	switch st.Load() {
 	case panelReady:
 		return true
@@ -334,12 +262,10 @@ func waitPanel(st *atomic.Uint32) {
 	}
 }
 
-// run computes the product g with nt threads. The caller holds t.mu.
-func (t *team) run(pp *gemmParams, g *gemmArgs, nt int) {
-	t.grow(nt - 1)
+// setup prepares the product g for nt parts.
+func (t *gemmJob) setup(pp *gemmParams, g *gemmArgs, nt int) {
 	t.pp = pp
 	t.g = *g
-	t.nt = nt
 	t.ub, t.shared = sharedRows(pp, g, nt)
 	if t.shared {
 		np := (g.n + pp.nr - 1) / pp.nr
@@ -354,32 +280,13 @@ func (t *team) run(pp *gemmParams, g *gemmArgs, nt int) {
 			t.panel[i].Store(panelEmpty)
 		}
 		t.next.Store(0)
-	} else {
-		splitC(pp, g, t.tasks[:nt])
+		return
 	}
-	t.pending.Store(int32(nt - 1))
-	seen := t.done.gen.Load()
-	for _, w := range t.workers[:nt-1] {
-		w.state.Store(workerPosted)
-		w.wake.post()
+	if cap(t.tasks) < nt {
+		t.tasks = make([]gemmTask, nt)
 	}
-	t.work(0, &t.buf)
-	finished := false
-	for _, w := range t.workers[:nt-1] {
-		if w.state.CompareAndSwap(workerPosted, workerIdle) {
-			if !t.shared {
-				t.work(w.id, &t.buf) // in the shared mode no work is left
-			}
-			if t.pending.Add(-1) == 0 {
-				finished = true // every started worker has reported
-			}
-		}
-	}
-	if !finished {
-		t.done.wait(seen)
-	}
-	// Drop references to the caller's matrices.
-	t.g.a, t.g.b, t.g.c = nil, nil, nil
+	t.tasks = t.tasks[:nt]
+	splitC(pp, g, t.tasks)
 }
 
 // sharedRows returns the rows per unit of work of the shared mode for
@@ -394,14 +301,54 @@ func sharedRows(pp *gemmParams, g *gemmArgs, nt int) (int, bool) {
 	ub = max(sharedMinTiles*pp.mr, min(ub, pp.mc))
 	units := (g.m + ub - 1) / ub
 	np := (g.n + pp.nr - 1) / pp.nr
-	return ub, units >= 2*nt && g.k*np*pp.nr <= maxSharedB
+	if units < 2*nt || g.k*np*pp.nr > maxSharedB {
+		return ub, false
+	}
+	// The units are whole rows of tiles: when their number does not
+	// divide among the threads, a grid of blocks (static mode) may give
+	// the busiest thread clearly fewer tiles (by 5 % or more: the shared
+	// mode packs B once and balances a slowed thread); take it then, as
+	// for the 13 tile rows of a batch of 150 on two threads. Both modes
+	// give the same bits.
+	mt := (g.m + pp.mr - 1) / pp.mr
+	ut := ub / pp.mr
+	busiest := 0 // tiles of the busiest thread, units dealt in turn
+	for t := 0; t < nt; t++ {
+		rows := 0
+		for u := t; u < units; u += nt {
+			rows += min(ut, mt-u*ut)
+		}
+		busiest = max(busiest, rows*np)
+	}
+	return ub, 100*staticBusiest(pp, g, nt) > 95*busiest
+}
+
+// staticBusiest returns the micro-tiles of the largest block of the grid
+// splitC chooses for nt threads.
+func staticBusiest(pp *gemmParams, g *gemmArgs, nt int) int {
+	var tasks [8]gemmTask
+	if nt > len(tasks) {
+		return 0 // many threads: keep the shared mode
+	}
+	splitC(pp, g, tasks[:nt])
+	most := 0
+	for _, t := range tasks[:nt] {
+		rows := (t.i1 - t.i0 + pp.mr - 1) / pp.mr
+		cols := (t.j1 - t.j0 + pp.nr - 1) / pp.nr
+		most = max(most, rows*cols)
+	}
+	return most
 }
 
 // sgemmRun computes the checked product g, in parallel when it is large.
 func sgemmRun(pp *gemmParams, g *gemmArgs) {
-	if nt := numThreads(pp, g); nt > 1 && theTeam.mu.TryLock() {
-		theTeam.run(pp, g, nt)
-		theTeam.mu.Unlock()
+	nt := numThreads(pp, g)
+	if t := tryTeam(nt); t != nil {
+		gemmCur.setup(pp, g, nt)
+		t.run(&gemmCur, nt)
+		// Drop references to the caller's matrices.
+		gemmCur.g.a, gemmCur.g.b, gemmCur.g.c = nil, nil, nil
+		t.release()
 		return
 	}
 	buf := getBuf()
