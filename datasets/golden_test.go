@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"math"
 	"path/filepath"
@@ -17,7 +18,6 @@ func batchDigest(t *testing.T, b *Batcher, size, steps int, again func() *Batche
 	h := fnv.New64a()
 	x := make([]float32, b.BatchSize()*size)
 	y := make([]uint8, b.BatchSize())
-	var w [4]byte
 	for k := 0; k < steps; k++ {
 		if k == steps/2 && again != nil {
 			st := b.State()
@@ -27,15 +27,21 @@ func batchDigest(t *testing.T, b *Batcher, size, steps int, again func() *Batche
 			}
 		}
 		n := b.Next(x, y)
-		fmt.Fprintf(h, "%d|", n)
-		for _, v := range x[:n*size] {
-			u := math.Float32bits(v)
-			w[0], w[1], w[2], w[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
-			h.Write(w[:])
-		}
-		h.Write(y[:n])
+		hashBatch(h, x[:n*size], y[:n])
 	}
 	return h.Sum64()
+}
+
+// hashBatch adds one batch — its size, the values' bits, the labels — to h.
+func hashBatch(h hash.Hash64, x []float32, y []uint8) {
+	fmt.Fprintf(h, "%d|", len(y))
+	var w [4]byte
+	for _, v := range x {
+		u := math.Float32bits(v)
+		w[0], w[1], w[2], w[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+		h.Write(w[:])
+	}
+	h.Write(y)
 }
 
 // evalDigest is batchDigest for one pass of an EvalIterator.
@@ -43,15 +49,8 @@ func evalDigest(e *EvalIterator, size, batch int) uint64 {
 	h := fnv.New64a()
 	x := make([]float32, batch*size)
 	y := make([]uint8, batch)
-	var w [4]byte
 	for n := e.Next(x, y); n > 0; n = e.Next(x, y) {
-		fmt.Fprintf(h, "%d|", n)
-		for _, v := range x[:n*size] {
-			u := math.Float32bits(v)
-			w[0], w[1], w[2], w[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
-			h.Write(w[:])
-		}
-		h.Write(y[:n])
+		hashBatch(h, x[:n*size], y[:n])
 	}
 	return h.Sum64()
 }
