@@ -276,6 +276,39 @@ func (r *Runner) EvaluateTrain() (loss, acc float64, ok bool) {
 	return loss, acc, true
 }
 
+// TestCorrect reports, for every sample of the test set in order, whether
+// the network's prediction (the class of the largest logit, the first one
+// on ties, dropout off: the prediction Evaluate counts) is its label. These
+// per-sample outcomes are what a paired test of two trained networks on the
+// same test set needs (bench.PairedTest). It allocates its result and one
+// batch of logits.
+func (r *Runner) TestCorrect() ([]bool, error) {
+	classes := r.Net.Classes()
+	logits := make([]float32, r.Cfg.Batch*classes)
+	out := make([]bool, 0, r.TestData.Info().N)
+	it := r.evalIt
+	it.Reset()
+	for {
+		n := it.Next(r.x, r.y)
+		if n == 0 {
+			return out, nil
+		}
+		if err := r.Net.Predict(r.x, n, logits, nn.Logits); err != nil {
+			return nil, err
+		}
+		for i := range n {
+			z := logits[i*classes : (i+1)*classes]
+			arg := 0
+			for c := 1; c < classes; c++ {
+				if z[c] > z[arg] {
+					arg = c
+				}
+			}
+			out = append(out, arg == int(r.y[i]))
+		}
+	}
+}
+
 func (r *Runner) evaluate(it *datasets.EvalIterator) (loss, acc float64) {
 	it.Reset()
 	var sum float64

@@ -454,3 +454,41 @@ func TestLossBoundStops(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrect's per-sample outcomes add up to Evaluate's accuracy, with
+// dropout on in training (Predict and Evaluate both run without it) and a
+// test set that is not a whole number of batches (300 = 9×32 + 12).
+func TestTestCorrectMatchesEvaluate(t *testing.T) {
+	c := tinyConfig(inject.Estimator{Mode: inject.Baseline}, 0.2)
+	r := newRunner(t, c)
+	if _, err := r.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.TestCorrect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != c.TestSize {
+		t.Fatalf("%d outcomes, want %d", len(got), c.TestSize)
+	}
+	right := 0
+	for _, ok := range got {
+		if ok {
+			right++
+		}
+	}
+	_, acc := r.Evaluate()
+	if want := int(math.Round(acc * float64(c.TestSize))); right != want {
+		t.Fatalf("TestCorrect counts %d right, Evaluate %d", right, want)
+	}
+	if right == 0 || right == c.TestSize {
+		t.Fatalf("%d of %d right: the test says nothing", right, c.TestSize)
+	}
+	// Twice in a row gives the same outcomes (the iterator is reset).
+	again, _ := r.TestCorrect()
+	for i := range got {
+		if got[i] != again[i] {
+			t.Fatalf("sample %d: %v then %v", i, got[i], again[i])
+		}
+	}
+}

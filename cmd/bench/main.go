@@ -68,6 +68,7 @@ Commands:
   status   list a sweep's finished, partial (with their iteration) and missing runs
   report   write fig8.png, curves.png, summary.csv and summary.md for a sweep
   compare  check that two sweeps' common runs have bit-identical results
+  paired   test whether finished runs' final networks differ in test accuracy (exact McNemar)
   perf     print GEMM, convolution and training-step performance
 
 Run "bench <command> -h" for the flags of a command.
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = compare(args[1:], stdout, stderr)
 	case "status":
 		err = status(args[1:], stdout, stderr)
+	case "paired":
+		err = paired(args[1:], stdout, stderr)
 	case "report":
 		err = report(args[1:], stdout, stderr)
 	case "perf":
@@ -105,7 +108,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, topUsage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "bench: unknown command %q (valid: sweep, list, run, slurm, k8s, status, report, compare, perf)\n", args[0])
+		fmt.Fprintf(stderr, "bench: unknown command %q (valid: sweep, list, run, slurm, k8s, status, report, compare, paired, perf)\n", args[0])
 		return 2
 	}
 	var ue usageError
@@ -124,26 +127,46 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // newFlags returns a flag set that reports errors in one line and prints
-// its documentation only for -h.
+// its documentation only for -h. Its parse refuses arguments that are not
+// flags.
 func newFlags(name, doc string, stderr io.Writer) (*flag.FlagSet, func([]string) error) {
+	fs, parseArgs := newFlagsArgs(name, doc, stderr)
+	parse := func(args []string) error {
+		rest, err := parseArgs(args)
+		if err == nil && len(rest) > 0 {
+			err = usageError{fmt.Sprintf("unexpected argument %q (flags start with -)", rest[0])}
+		}
+		return err
+	}
+	return fs, parse
+}
+
+// newFlagsArgs is newFlags for a command with positional arguments: its
+// parse returns them, in order, and accepts flags before, between and
+// after them.
+func newFlagsArgs(name, doc string, stderr io.Writer) (*flag.FlagSet, func([]string) ([]string, error)) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	parse := func(args []string) error {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(stderr, "Usage: bench %s [flags]\n\n%s\nFlags:\n", name, doc)
-				fs.SetOutput(stderr)
-				fs.PrintDefaults()
-				fs.SetOutput(io.Discard)
-				return err
+	parse := func(args []string) ([]string, error) {
+		var rest []string
+		for {
+			if err := fs.Parse(args); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					fmt.Fprintf(stderr, "Usage: bench %s [flags]\n\n%s\nFlags:\n", name, doc)
+					fs.SetOutput(stderr)
+					fs.PrintDefaults()
+					fs.SetOutput(io.Discard)
+					return nil, err
+				}
+				return nil, usageError{err.Error()}
 			}
-			return usageError{err.Error()}
+			if fs.NArg() == 0 {
+				return rest, nil
+			}
+			rest = append(rest, fs.Arg(0))
+			args = fs.Args()[1:]
 		}
-		if fs.NArg() > 0 {
-			return usageError{fmt.Sprintf("unexpected argument %q (flags start with -)", fs.Arg(0))}
-		}
-		return nil
 	}
 	return fs, parse
 }
@@ -326,6 +349,78 @@ func status(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%-8s %-40s %s\n", st.State, st.ID, st.Detail)
 	}
 	fmt.Fprintf(stdout, "%d finished, %d partial, %d missing\n", n[bench.StateFinished], n[bench.StatePartial], n[bench.StateMissing])
+	return nil
+}
+
+const pairedDoc = `Arguments: REF OTHER... (bench paired --in DIR [flags] REF OTHER...)
+
+Loads the final state of finished run REF and of each OTHER (setting names
+of the sweep in DIR, with --repeat, or run IDs), evaluates each network on
+the suite's test set and compares it with REF sample by sample: the
+accuracies, their difference OTHER − REF with a 95% interval (paired,
+normal approximation), the samples only one of the two gets right, and
+the two-sided exact McNemar p-value of "equal accuracy", with Holm's
+adjustment over the OTHERs. Needs suites that keep final states
+(lr_decay_every, e.g. cifar-fig9).
+
+The test is about the trained networks and the test-set sampling only: it
+leaves out the run-to-run variation of training, which needs repeats.
+`
+
+func paired(args []string, stdout, stderr io.Writer) error {
+	fs, parse := newFlagsArgs("paired", pairedDoc, stderr)
+	in := fs.String("in", "", "sweep directory")
+	repeat := fs.Int("repeat", 1, "repeat of the runs named by setting")
+	threads := fs.Int("threads", 0, "kernel threads of the evaluation (0: all cores)")
+	dataDir := fs.String("data", "", "data directory (default: search, see the README)")
+	names, err := parse(args)
+	if err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{"--in DIR is required"}
+	}
+	if st, err := os.Stat(*in); err != nil || !st.IsDir() {
+		return usageError{fmt.Sprintf("--in %s: not a directory", *in)}
+	}
+	if len(names) < 2 {
+		return usageError{"paired needs a reference run and at least one other: bench paired --in DIR REF OTHER..."}
+	}
+	if *repeat < 1 || *threads < 0 {
+		return usageError{"--repeat must be ≥ 1 and --threads ≥ 0"}
+	}
+	data := datasets.Options{Dir: *dataDir, NoDownload: true}
+	ref, others := names[0], names[1:]
+	var res []bench.Paired
+	for _, o := range others {
+		p, err := bench.PairedTest(*in, ref, o, *repeat, *threads, data)
+		if err != nil {
+			return err
+		}
+		res = append(res, p)
+	}
+	ps := make([]float64, len(res))
+	for i, p := range res {
+		ps[i] = p.P
+	}
+	holm := bench.HolmAdjust(ps)
+	fmt.Fprintf(stdout, "Paired on the %d test samples against %s (exact McNemar, two-sided; Holm over %d comparison(s)):\n\n", res[0].N, res[0].A, len(res))
+	fmt.Fprintln(stdout, "| run | accuracy (%) | reference (%) | difference (points, 95% interval) | only it right | only reference right | p | Holm p |")
+	fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for i, p := range res {
+		fmt.Fprintf(stdout, "| %s | %.2f | %.2f | %+.2f [%+.2f, %+.2f] | %d | %d | %.3g | %.3g |\n",
+			p.B, 100*p.AccB, 100*p.AccA, 100*p.Diff, 100*p.Lo, 100*p.Hi, p.OnlyB, p.OnlyA, p.P, holm[i])
+	}
+	for _, p := range res {
+		for _, c := range []struct {
+			id           string
+			now, written float64
+		}{{p.A, p.AccA, p.RecordedA}, {p.B, p.AccB, p.RecordedB}} {
+			if c.now != c.written {
+				fmt.Fprintf(stdout, "note: %s recomputed %.2f%%, recorded %.2f%% (other kernels than in training? SPAD_KERNELS)\n", c.id, 100*c.now, 100*c.written)
+			}
+		}
+	}
 	return nil
 }
 

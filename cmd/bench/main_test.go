@@ -44,7 +44,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "Usage: bench <command>"},
-		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, list, run, slurm, k8s, status, report, compare, perf)`},
+		{[]string{"fly"}, `bench: unknown command "fly" (valid: sweep, list, run, slurm, k8s, status, report, compare, paired, perf)`},
 		{[]string{"sweep"}, "bench: give exactly one of --suite NAME or --suite-file PATH"},
 		{[]string{"sweep", "--suite", "a", "--suite-file", "b"}, "bench: give exactly one of"},
 		{[]string{"sweep", "--suite", "nope"}, `bench: unknown suite "nope" (valid: cifar-fig8, cifar-fig9, mnist-fig8, mnist-fig8-short)`},
@@ -55,6 +55,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sweep", "--bogus"}, "bench: flag provided but not defined: -bogus"},
 		{[]string{"sweep", "--suite", "mnist-fig8", "extra"}, `bench: unexpected argument "extra"`},
 		{[]string{"report"}, "bench: --in DIR is required"},
+		{[]string{"paired", "baseline", "spad"}, "bench: --in DIR is required"},
+		{[]string{"paired", "--in", ".", "baseline"}, "bench: paired needs a reference run and at least one other"},
+		{[]string{"paired", "--in", ".", "--repeat", "0", "a", "b"}, "bench: --repeat must be ≥ 1"},
 		{[]string{"report", "--in", "/no/such/dir"}, "bench: --in /no/such/dir: not a directory"},
 		{[]string{"perf", "--only", "gemm,disk"}, `bench: --only: unknown part "disk" (valid: gemm, conv, step)`},
 		{[]string{"perf", "--threads", "1,0"}, `bench: --threads: "0" is not a positive integer`},
@@ -320,6 +323,15 @@ func TestSweepMidRunResumeAndExtend(t *testing.T) {
 	code, stdout, _ = runCmd(context.Background(), "status", "--in", cut)
 	if code != 0 || !strings.Contains(stdout, "finished long/spad/r1") || !strings.Contains(stdout, "2000 iterations") {
 		t.Errorf("status after the extension: %d\n%s", code, stdout)
+	}
+	// The paired test loads the final state: the run against itself
+	// agrees on every test sample; a setting the suite lacks is named.
+	code, stdout, stderr = runCmd(context.Background(), "paired", "--in", cut, "--threads", "1", "spad", "long/spad/r1")
+	if code != 0 || !strings.Contains(stdout, "| long/spad/r1 | ") || !strings.Contains(stdout, "| +0.00 [+0.00, +0.00] | 0 | 0 | 1 | 1 |") {
+		t.Errorf("paired: status %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr = runCmd(context.Background(), "paired", "--in", cut, "spad", "rad"); code != 1 || !strings.Contains(stderr, `no run "rad"`) {
+		t.Errorf("paired with an unknown setting: status %d, %s", code, stderr)
 	}
 	// A shorter horizon than what is done is refused.
 	if code, _, stderr = runCmd(context.Background(), append(base, "--out", cut, "--iters", "1000")...); code != 1 || !strings.Contains(stderr, "beyond the 1000 asked") {
