@@ -93,6 +93,6 @@ func (s *Summary) PlotFig8Axis(path string, axis Fig8Axis) error {
 		return err
 	}
 	p.X.Min, p.X.Max = 0, math.Max(1.1, p.X.Max*1.05)
-	return saveFigure(path, 17*vg.Centimeter, 11*vg.Centimeter,
+	return saveFigure(path, 17*vg.Centimeter, 12*vg.Centimeter,
 		s.heading()+": test accuracy vs memory", [][]*plot.Plot{{p}}, newLegend(s, false))
 }

@@ -177,29 +177,82 @@ func (s *Summary) heading() string {
 	return fmt.Sprintf("%s, %s iterations (suite %s, %s)", prettyModel(r.Model, r.Dataset), thousands(int64(iters)), s.Suite, rep)
 }
 
-// newLegend lists the settings with their line and marker (line) or
-// marker alone.
-func newLegend(s *Summary, line bool) *plot.Legend {
-	l := plot.NewLegend()
-	l.Top = true
-	l.Left = true
-	l.TextStyle.Font.Size = vg.Points(10)
-	l.ThumbnailWidth = vg.Points(30)
-	for i, g := range s.Groups {
-		sc := &plotter.Scatter{XYs: plotter.XYs{}, GlyphStyle: glyphStyle(i)}
-		if line {
-			ln := &plotter.Line{XYs: plotter.XYs{}, LineStyle: lineStyle(i)}
-			l.Add(g.Setting, ln, sc)
-		} else {
-			l.Add(g.Setting, sc)
-		}
-	}
-	return &l
+// legendEntry is one setting of a figure's legend: its name and the line
+// and marker that draw it.
+type legendEntry struct {
+	name   string
+	thumbs []plot.Thumbnailer
 }
 
-// render draws a grid of panels with a heading on top and the legend in a
-// column on the right sized to its longest entry.
-func render(dc draw.Canvas, heading string, grid [][]*plot.Plot, legend *plot.Legend) {
+// newLegend lists the settings with their line and marker (line) or
+// marker alone.
+func newLegend(s *Summary, line bool) []legendEntry {
+	var out []legendEntry
+	for i, g := range s.Groups {
+		sc := &plotter.Scatter{XYs: plotter.XYs{}, GlyphStyle: glyphStyle(i)}
+		e := legendEntry{name: g.Setting, thumbs: []plot.Thumbnailer{sc}}
+		if line {
+			ln := &plotter.Line{XYs: plotter.XYs{}, LineStyle: lineStyle(i)}
+			e.thumbs = []plot.Thumbnailer{ln, sc}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// legendColumns lays the entries out in cols columns, read row by row
+// (entry i in column i mod cols), one plot.Legend per column.
+func legendColumns(entries []legendEntry, cols int) []*plot.Legend {
+	out := make([]*plot.Legend, cols)
+	for c := range out {
+		l := plot.NewLegend()
+		l.Top, l.Left = true, true
+		l.TextStyle.Font.Size = vg.Points(10)
+		l.ThumbnailWidth = vg.Points(30)
+		out[c] = &l
+	}
+	for i, e := range entries {
+		out[i%cols].Add(e.name, e.thumbs...)
+	}
+	return out
+}
+
+// legendGap separates the legend's columns.
+const legendGap = vg.Millimeter * 8
+
+// legendLayout is the legend laid out in columns: each column's legend and
+// width, and the whole block's width and height.
+type legendLayout struct {
+	cols          []*plot.Legend
+	widths        []vg.Length
+	width, height vg.Length
+}
+
+// layoutLegend lays the entries out in as many columns as fit the width of
+// dc (one entry per column if they all fit in one row; one column if even
+// two do not fit).
+func layoutLegend(dc draw.Canvas, entries []legendEntry) legendLayout {
+	var lay legendLayout
+	for n := len(entries); n >= 1; n-- {
+		lay = legendLayout{cols: legendColumns(entries, n)}
+		for _, l := range lay.cols {
+			r := l.Rectangle(dc)
+			lay.widths = append(lay.widths, r.Max.X-r.Min.X)
+			lay.width += r.Max.X - r.Min.X
+			lay.height = max(lay.height, r.Max.Y-r.Min.Y)
+		}
+		lay.width += legendGap * vg.Length(n-1)
+		if lay.width <= dc.Max.X-dc.Min.X {
+			break
+		}
+	}
+	return lay
+}
+
+// render draws a grid of panels with a heading on top and, under it, the
+// legend across the width: as many columns as fit, centred, so that no
+// margin is left empty beside the panels.
+func render(dc draw.Canvas, heading string, grid [][]*plot.Plot, legend []legendEntry) {
 	pad := vg.Millimeter * 3
 	dc.Min.X += pad
 	dc.Max.X -= pad
@@ -214,14 +267,16 @@ func render(dc draw.Canvas, heading string, grid [][]*plot.Plot, legend *plot.Le
 		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y}, heading)
 		dc.Max.Y -= h + 2*pad
 	}
-	if legend != nil {
-		r := legend.Rectangle(dc)
-		w := r.Max.X - r.Min.X + pad
-		lc := dc
-		lc.Min.X = dc.Max.X - w
-		lc.Max.Y -= pad
-		legend.Draw(lc)
-		dc.Max.X -= w + pad
+	if len(legend) > 0 {
+		lay := layoutLegend(dc, legend)
+		x := (dc.Min.X + dc.Max.X - lay.width) / 2
+		for i, l := range lay.cols {
+			lc := dc
+			lc.Min.X, lc.Max.X = x, x+lay.widths[i]
+			l.Draw(lc)
+			x += lay.widths[i] + legendGap
+		}
+		dc.Max.Y -= lay.height + pad
 	}
 	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter * 8, PadY: vg.Millimeter * 6}
 	cs := plot.Align(grid, tiles, dc)
@@ -236,7 +291,7 @@ func render(dc draw.Canvas, heading string, grid [][]*plot.Plot, legend *plot.Le
 
 // saveFigure writes the figure as path (PNG) and, beside it, the same
 // figure as SVG (path with .svg).
-func saveFigure(path string, w, h vg.Length, heading string, grid [][]*plot.Plot, legend *plot.Legend) error {
+func saveFigure(path string, w, h vg.Length, heading string, grid [][]*plot.Plot, legend []legendEntry) error {
 	png := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(150))
 	render(draw.New(png), heading, grid, legend)
 	var b bytes.Buffer
@@ -292,7 +347,7 @@ func (s *Summary) PlotFig8(path string) error {
 		p.Y.Min, p.Y.Max = lo-0.08*span, hi+0.08*span
 		p.X.Min, p.X.Max = 0, math.Max(1.1, p.X.Max*1.05)
 	}
-	return saveFigure(path, vg.Length(len(row))*13*vg.Centimeter+4*vg.Centimeter, 11*vg.Centimeter,
+	return saveFigure(path, vg.Length(len(row))*13*vg.Centimeter, 12*vg.Centimeter,
 		s.heading()+": test accuracy vs memory", [][]*plot.Plot{row}, newLegend(s, false))
 }
 

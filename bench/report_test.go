@@ -11,6 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
 	"github.com/spadlab/spad/train"
 )
 
@@ -272,5 +278,36 @@ func TestFiguresPNGAndSVG(t *testing.T) {
 	svg, _ = os.ReadFile(filepath.Join(dir, "fig8.svg"))
 	if !bytes.Contains(svg, []byte("better than baseline")) {
 		t.Error("fig8.svg has no shaded better-than-baseline region")
+	}
+}
+
+// The legend is laid out across the figure in as many columns as fit: the
+// seven settings of cifar-fig9 with their progress labels fit the width of
+// the one-panel Figure 8 (17 cm) in at most three rows, and a figure
+// twice as wide puts them in fewer rows; nothing runs past the edge.
+func TestLegendFitsTheWidth(t *testing.T) {
+	var entries []legendEntry
+	for i, name := range []string{"baseline", "dropout-0.1", "rad-project (at 5,000 of 20,000)",
+		"spad-k10-m10 (at 2,000 of 20,000)", "rad-same-sample", "spad-k100-m10", "spad-k10-m10-b300"} {
+		entries = append(entries, legendEntry{name: name, thumbs: []plot.Thumbnailer{
+			&plotter.Line{LineStyle: lineStyle(i)}, &plotter.Scatter{GlyphStyle: glyphStyle(i)}}})
+	}
+	rows := func(w vg.Length) (int, legendLayout) {
+		dc := draw.New(vgimg.New(w, 12*vg.Centimeter))
+		lay := layoutLegend(dc, entries)
+		if len(lay.cols) > 1 && lay.width > w {
+			t.Errorf("legend %.0f pt wide on a %.0f pt canvas", lay.width, w)
+		}
+		return (len(entries) + len(lay.cols) - 1) / len(lay.cols), lay
+	}
+	narrow, lay := rows(17 * vg.Centimeter)
+	if narrow > 3 || lay.height <= 0 {
+		t.Errorf("17 cm: %d rows, height %v", narrow, lay.height)
+	}
+	if wide, _ := rows(34 * vg.Centimeter); wide >= narrow {
+		t.Errorf("34 cm: %d rows, no fewer than at 17 cm (%d)", wide, narrow)
+	}
+	if n, _ := rows(2 * vg.Centimeter); n != len(entries) {
+		t.Errorf("a canvas narrower than any entry: %d rows, want one column", n)
 	}
 }
