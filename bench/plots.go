@@ -514,13 +514,21 @@ func (s *Summary) PlotCurves(path string) error {
 	var grid [][]*plot.Plot
 	var specs [][]curvePanel
 	if s.hasTrainEval() {
-		n := 0
-		for _, l := range s.Groups[0].Runs {
-			n = max(n, l.Record.TrainEvalSize)
+		n, boot := 0, true
+		for _, g := range s.Groups {
+			for _, l := range g.Runs {
+				n = max(n, l.Record.TrainEvalSize)
+				boot = boot && l.Record.Bootstrap > 0
+			}
 		}
 		sub := "training subset"
 		if n > 0 {
 			sub = fmt.Sprintf("%s-image training subset", thousands(int64(n)))
+		}
+		if boot {
+			// A bootstrap resample leaves out about 1/e of the training
+			// set: the subset mixes trained-on and unseen images.
+			sub += ", ~37% out of bag"
 		}
 		specs = [][]curvePanel{
 			{{"train loss (" + sub + ")", "cross-entropy", func(p train.Point) float64 { return p.TrainEvalLoss }},

@@ -233,7 +233,7 @@ func TestNiceTicks(t *testing.T) {
 // figure has the train accuracy panel.
 func TestFiguresPNGAndSVG(t *testing.T) {
 	mk := func(setting string, rep int, acc float64) Line {
-		r := &train.Record{Model: "smallconv", Dataset: "cifar10", Iters: 1000, TrainEvalSize: 500,
+		r := &train.Record{Model: "smallconv", Dataset: "cifar10", Iters: 1000, TrainEvalSize: 500, Bootstrap: rep,
 			EstimatorMode: "baseline", TestAccuracy: acc, TrainHeapBytes: 1000, SavedBytesPeak: 500}
 		if setting != "baseline" {
 			r.EstimatorMode, r.TrainHeapBytes, r.SavedBytesPeak = "rad", 400, 100
@@ -272,7 +272,7 @@ func TestFiguresPNGAndSVG(t *testing.T) {
 		}
 	}
 	svg, _ := os.ReadFile(filepath.Join(dir, "curves.svg"))
-	if !bytes.Contains(svg, []byte("train accuracy (500-image training subset)")) {
+	if !bytes.Contains(svg, []byte("train accuracy (500-image training subset, ~37% out of bag)")) {
 		t.Error("curves.svg has no train-subset accuracy panel")
 	}
 	svg, _ = os.ReadFile(filepath.Join(dir, "fig8.svg"))

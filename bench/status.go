@@ -164,7 +164,7 @@ func PartialLines(dir string) ([]Line, error) {
 		}
 		last := ck.Curves[len(ck.Curves)-1]
 		rec := &train.Record{Model: ck.Model, Dataset: ck.Dataset, Estimator: ck.Estimator,
-			EstimatorMode: j.Config.Estimator.Mode.String(), Dropout: ck.Dropout, Iters: ck.Iters, Batch: ck.Batch,
+			EstimatorMode: j.Config.Estimator.Mode.String(), Dropout: ck.Dropout, Iters: ck.Iters, Batch: ck.Batch, Bootstrap: j.Config.Bootstrap,
 			TrainEvalSize: j.Config.TrainEvalSize, PeakHeapBytes: ck.PeakHeap, TrainHeapBytes: ck.TrainHeap,
 			TestAccuracy: last.TestAccuracy, TestLoss: last.TestLoss, TrainLoss: last.TrainLoss, Curves: ck.Curves}
 		out = append(out, Line{ID: j.ID, Suite: j.Suite, Repeat: j.Repeat, Record: rec,
