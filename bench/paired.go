@@ -198,27 +198,49 @@ func testOutcomes(dir string, job Job, threads int) ([]bool, error) {
 // the suite's test set: see Paired. threads is the kernel thread count of
 // the evaluation (0: all cores).
 func PairedTest(dir, a, b string, repeat, threads int, data datasets.Options) (Paired, error) {
-	ja, la, err := FinalRun(dir, a, repeat, data)
+	ps, err := PairedTests(dir, a, []string{b}, repeat, threads, data)
 	if err != nil {
 		return Paired{}, err
 	}
-	jb, lb, err := FinalRun(dir, b, repeat, data)
+	return ps[0], nil
+}
+
+// PairedTests is PairedTest of ref against each of others, evaluating
+// ref's network once. Every run is checked before any is evaluated.
+func PairedTests(dir, ref string, others []string, repeat, threads int, data datasets.Options) ([]Paired, error) {
+	jr, lr, err := FinalRun(dir, ref, repeat, data)
 	if err != nil {
-		return Paired{}, err
+		return nil, err
 	}
-	oa, err := testOutcomes(dir, ja, threads)
+	type run struct {
+		job  Job
+		line Line
+	}
+	var rs []run
+	for _, o := range others {
+		j, l, err := FinalRun(dir, o, repeat, data)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, run{j, l})
+	}
+	or, err := testOutcomes(dir, jr, threads)
 	if err != nil {
-		return Paired{}, fmt.Errorf("run %s: %v", ja.ID, err)
+		return nil, fmt.Errorf("run %s: %v", jr.ID, err)
 	}
-	ob, err := testOutcomes(dir, jb, threads)
-	if err != nil {
-		return Paired{}, fmt.Errorf("run %s: %v", jb.ID, err)
+	var out []Paired
+	for _, r := range rs {
+		ob, err := testOutcomes(dir, r.job, threads)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %v", r.job.ID, err)
+		}
+		p, err := PairOutcomes(or, ob)
+		if err != nil {
+			return nil, err
+		}
+		p.A, p.B = jr.ID, r.job.ID
+		p.RecordedA, p.RecordedB = lr.Record.TestAccuracy, r.line.Record.TestAccuracy
+		out = append(out, p)
 	}
-	p, err := PairOutcomes(oa, ob)
-	if err != nil {
-		return Paired{}, err
-	}
-	p.A, p.B = ja.ID, jb.ID
-	p.RecordedA, p.RecordedB = la.Record.TestAccuracy, lb.Record.TestAccuracy
-	return p, nil
+	return out, nil
 }

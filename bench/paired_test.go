@@ -151,6 +151,10 @@ func TestPairedTestSweep(t *testing.T) {
 	if p.OnlyA+p.OnlyB == 0 {
 		t.Error("a baseline and a RAD run agree on every sample: the comparison says nothing")
 	}
+	both, err := PairedTests(dir, "a", []string{"b", "a"}, 1, 1, data)
+	if err != nil || len(both) != 2 || both[0] != p || both[1].OnlyA+both[1].OnlyB != 0 {
+		t.Errorf("PairedTests against b and a: %+v %v, want %+v first", both, err, p)
+	}
 	self, err := PairedTest(dir, jobs[0].ID, "a", 1, 1, data)
 	if err != nil || self.OnlyA != 0 || self.OnlyB != 0 || self.P != 1 {
 		t.Errorf("a run against itself: %+v %v", self, err)

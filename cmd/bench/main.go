@@ -390,14 +390,9 @@ func paired(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--repeat must be ≥ 1 and --threads ≥ 0"}
 	}
 	data := datasets.Options{Dir: *dataDir, NoDownload: true}
-	ref, others := names[0], names[1:]
-	var res []bench.Paired
-	for _, o := range others {
-		p, err := bench.PairedTest(*in, ref, o, *repeat, *threads, data)
-		if err != nil {
-			return err
-		}
-		res = append(res, p)
+	res, err := bench.PairedTests(*in, names[0], names[1:], *repeat, *threads, data)
+	if err != nil {
+		return err
 	}
 	ps := make([]float64, len(res))
 	for i, p := range res {
